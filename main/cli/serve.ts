@@ -1,0 +1,175 @@
+/**
+ * `npm run serve`: the main job. Starts the engine (GPU render → NV12 → H.264), the HTTP server
+ * (viewer page, WHEP, API) and the RFB server, prints where to connect, and shuts everything down
+ * cleanly on SIGINT/SIGTERM. The desktop app calls {@link startServe} too: one code path.
+ */
+import { networkInterfaces } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Engine } from '../engine/engine.ts';
+import { createLogger, type Logger } from '../engine/log.ts';
+import { createServer, type ZerocastServer } from '../server/server.ts';
+import { generateToken } from '../server/auth.ts';
+import { RfbServer } from '../outputs/rfb/index.ts';
+import { randomBytes } from 'node:crypto';
+import { isLoopback, serveCommand, type ServeOptions } from './options.ts';
+
+/** A running `serve`: what it started and where to reach it. */
+export interface RunningServe {
+  readonly engine: Engine;
+  readonly server: ZerocastServer;
+  /** Viewer page URL (with `?token=` when a token is required). */
+  readonly viewerUrl: string;
+  /** WHEP endpoint URL. */
+  readonly whepUrl: string;
+  /** Bearer token required off loopback, else undefined. */
+  readonly token: string | undefined;
+  /** The RFB server, unless `--rfb-port 0`. */
+  readonly rfb: RfbServer | undefined;
+  /** `vnc://host:port` of the RFB TCP listener, unless RFB is off. */
+  readonly rfbUrl: string | undefined;
+  /** WebSocket URL of RFB for noVNC (`ws://host:port/rfb`), unless RFB is off. */
+  readonly rfbWebSocketUrl: string | undefined;
+  /** VNC password required off loopback, else undefined. */
+  readonly rfbPassword: string | undefined;
+  /** Stops the loop, closes every peer and the servers, frees the encoder and the GPU. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the engine and every output.
+ * @throws Error with a clear message when no GPU adapter or encoder is usable, the scene is
+ *   unknown or a port is taken. Nothing is left running when it throws.
+ */
+export async function startServe(options: ServeOptions, log: Logger): Promise<RunningServe> {
+  const loopback = isLoopback(options.host);
+  const token = options.token ?? (loopback ? undefined : generateToken());
+  const rfbPassword =
+    options.rfbPassword ?? (loopback ? undefined : randomBytes(6).toString('base64url'));
+  const engine = await Engine.create(options, log);
+  let server: ZerocastServer | undefined;
+  let rfb: RfbServer | undefined;
+  try {
+    server = await createServer({
+      source: engine,
+      timing: engine.timing,
+      status: () => ({ ...engine.status() }),
+      ...(token ? { token } : {}),
+      whep: { logger: log.child({ room: 'whep' }) },
+    });
+    if (options.rfbPort > 0) {
+      rfb = new RfbServer({
+        source: engine,
+        ...(rfbPassword ? { password: rfbPassword } : {}),
+        interaction: options.interactive,
+        input: engine.input,
+        log: log.child({ room: 'rfb' }),
+      });
+      const rfbServer = rfb;
+      server.app.server.on('upgrade', (req, socket, head) => {
+        if (new URL(req.url ?? '/', 'http://x').pathname === '/rfb')
+          rfbServer.handleUpgrade(req, socket, head);
+        else socket.destroy();
+      });
+    }
+    const base = await server.listen({ host: options.host, port: options.port });
+    const rfbAddress = rfb ? await rfb.listen(options.host, options.rfbPort) : undefined;
+    engine.start();
+    const shown = publicBase(base, options.host);
+    const shownHost = new URL(shown).hostname;
+    let closing: Promise<void> | undefined;
+    const running: RunningServe = {
+      engine,
+      server,
+      viewerUrl: token ? `${shown}/?token=${encodeURIComponent(token)}` : `${shown}/`,
+      whepUrl: `${shown}/whep`,
+      token,
+      rfb,
+      rfbUrl: rfbAddress ? `vnc://${shownHost}:${rfbAddress.port}` : undefined,
+      rfbWebSocketUrl: rfb ? `${shown.replace(/^http/, 'ws')}/rfb` : undefined,
+      rfbPassword: rfb ? rfbPassword : undefined,
+      close() {
+        closing ??= (async () => {
+          await rfb?.close();
+          await server!.close();
+          await engine.stop();
+        })();
+        return closing;
+      },
+    };
+    return running;
+  } catch (error) {
+    await rfb?.close().catch(() => undefined);
+    await server?.close().catch(() => undefined);
+    await engine.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The base URL to print: a wildcard bind is shown with this machine's first external IPv4 address. */
+function publicBase(base: string, host: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return base;
+  const port = new URL(base).port;
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) {
+      if (a.family === 'IPv4' && !a.internal) return `http://${a.address}:${port}`;
+    }
+  }
+  return base;
+}
+
+/** Runs the CLI: parse, start, print, wait for a signal. */
+export async function main(argv: string[]): Promise<void> {
+  const log = createLogger();
+  await serveCommand(async (options) => {
+    let running: RunningServe;
+    try {
+      running = await startServe(options, log);
+    } catch (error) {
+      log.fatal((error as Error).message);
+      process.exitCode = 1;
+      return;
+    }
+    const { engine } = running;
+    const s = engine.current;
+    const adapter = engine.adapter;
+    const lines = [
+      `Zerocast is streaming "${s.scene}" at ${s.width}x${s.height}, ${s.fps} fps, ${(s.bitrate / 1e6).toFixed(1)} Mbit/s`,
+      `  GPU adapter:   ${adapter.name} (${adapter.backend}, ${adapter.type})`,
+      `  encoder:       ${engine.status().encoder.name}`,
+      `  viewer:        ${running.viewerUrl}`,
+      `  WHEP endpoint: ${running.whepUrl}`,
+    ];
+    if (running.rfbUrl) {
+      lines.push(
+        `  RFB (VNC):     ${running.rfbUrl}   noVNC WebSocket: ${running.rfbWebSocketUrl}`,
+      );
+      if (running.rfbPassword) lines.push(`  VNC password:  ${running.rfbPassword}`);
+    }
+    if (running.token)
+      lines.push(`  access token:  ${running.token}   (send as "Authorization: Bearer <token>")`);
+    lines.push('Press Ctrl-C to stop.');
+    console.log(lines.join('\n'));
+    await new Promise<void>((resolve) => {
+      const stop = (signal: NodeJS.Signals) => {
+        log.info({ signal }, 'shutting down');
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        running.close().then(resolve, (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exitCode = 1;
+          resolve();
+        });
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    log.info('stopped');
+  }).parseAsync(argv, { from: 'user' });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error((error as Error).message);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,405 @@
+/**
+ * The engine: one live stream. It owns the GPU device, the three.js renderer, the current scene,
+ * the NV12 converter and the shared H.264 encoder, runs the frame loop at the configured rate and
+ * publishes access units to the outputs through {@link StreamSource}.
+ *
+ * One frame: scene.update → renderer.render (into the frame texture Zerocast owns) → NV12 compute
+ * pass + copy to a staging buffer (same queue) → mapAsync readback → encode on the encoder's worker
+ * thread → every output's `onAccessUnit`. Up to {@link MAX_IN_FLIGHT} frames overlap; a frame that
+ * would exceed that is dropped (and recorded as dropped) rather than queued, so latency stays bounded.
+ */
+import type {
+  AccessUnit,
+  EncoderConfig,
+  FrameStages,
+  H264Encoder,
+  Nv12Frame,
+  StreamListener,
+  StreamSource,
+} from './contracts.ts';
+import { FrameTimingRing } from './frame-timing.ts';
+import { Nv12Converter } from '../convert/nv12.ts';
+import {
+  findScene,
+  type SceneDefinition,
+  type SceneInstance,
+  type Three,
+} from '../scenes/index.ts';
+import { selectEncoder, type EncoderSelection, type TimedAccessUnit } from '../encode/index.ts';
+import {
+  createFrameCanvas,
+  installWebGPU,
+  type AdapterReport,
+  type FrameCanvas,
+} from '../webgpu/index.ts';
+import type { Logger } from './log.ts';
+import { CameraControl } from './camera-control.ts';
+import { validateSize, type StreamSettings } from './settings.ts';
+
+export { DEFAULT_SETTINGS, validateSize, type StreamSettings } from './settings.ts';
+
+/** Frames that may be between render and encoded output at once. */
+export const MAX_IN_FLIGHT = 3;
+
+/** What `GET /api/status` reports about the engine. */
+export interface EngineStatus {
+  adapter: AdapterReport;
+  encoder: { name: string; chain: EncoderSelection['chain'] };
+  settings: StreamSettings;
+  live: boolean;
+  framesRendered: number;
+  framesEncoded: number;
+  framesDropped: number;
+  /** Frames encoded per second over the last second. */
+  fps: number;
+}
+
+/** The live stream. Create with {@link Engine.create}; call {@link start}; {@link stop} frees everything. */
+export class Engine implements StreamSource {
+  readonly timing = new FrameTimingRing();
+  /** Viewer input (RFB pointer/keys) that orbits and zooms the camera when interaction is on. */
+  readonly input = new CameraControl();
+  private readonly listeners = new Set<StreamListener>();
+  private settings: StreamSettings;
+  private renderer!: InstanceType<Three['WebGPURenderer']>;
+  private canvas!: FrameCanvas;
+  private converter!: Nv12Converter;
+  private encoder!: H264Encoder;
+  private encoderChoice!: EncoderSelection;
+  private sceneDef!: SceneDefinition;
+  private sceneInstance!: SceneInstance;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private nextFrameId = 0;
+  private nextTickMs = 0;
+  private startMs = 0;
+  private inFlight = 0;
+  private inFlightDone: Promise<void> = Promise.resolve();
+  private latest: Nv12Frame | undefined;
+  private isLive = false;
+  private counters = { rendered: 0, encoded: 0, dropped: 0 };
+  private encodedTimes: number[] = [];
+  /** Bumped when the encoder or converter is replaced, so late results of the old one are ignored. */
+  private generation = 0;
+
+  private constructor(
+    private readonly THREE: Three,
+    private readonly device: GPUDevice,
+    readonly adapter: AdapterReport,
+    private readonly log: Logger,
+    settings: StreamSettings,
+  ) {
+    const { scene, width, height, fps, bitrate, keyframeInterval } = settings;
+    this.settings = { scene, width, height, fps, bitrate, keyframeInterval };
+  }
+
+  /**
+   * Opens the GPU (hardware adapter, else lavapipe), the renderer, the scene and the encoder.
+   * @throws Error naming what to install when no GPU adapter or encoder library is usable, or
+   *   listing the scenes when `settings.scene` is unknown.
+   */
+  static async create(settings: StreamSettings, log: Logger): Promise<Engine> {
+    const sceneDef = findScene(settings.scene);
+    validateSize(settings.width, settings.height);
+    const { gpu, adapter: report } = await installWebGPU();
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter)
+      throw new Error('no WebGPU adapter: install a Vulkan driver (Debian: mesa-vulkan-drivers)');
+    const device = await adapter.requestDevice({
+      requiredFeatures: [...adapter.features] as GPUFeatureName[],
+    });
+    const THREE = (await import('three/webgpu')) as Three;
+    const engine = new Engine(THREE, device, report, log, settings);
+    await engine.open(sceneDef);
+    return engine;
+  }
+
+  private async open(sceneDef: SceneDefinition): Promise<void> {
+    const { width, height } = this.settings;
+    this.canvas = createFrameCanvas(width, height);
+    this.renderer = new this.THREE.WebGPURenderer({
+      canvas: this.canvas as unknown as HTMLCanvasElement,
+      device: this.device,
+      antialias: false,
+    });
+    await this.renderer.init();
+    const backend = this.renderer.backend as { isWebGPUBackend?: boolean };
+    if (!backend.isWebGPUBackend) {
+      throw new Error('three.js fell back to WebGL: the WebGPU bridge did not initialise');
+    }
+    this.renderer.setPixelRatio(1);
+    this.renderer.setSize(width, height, false);
+    this.converter = new Nv12Converter(this.device, width, height);
+    this.useScene(sceneDef);
+    this.encoderChoice = selectEncoder(this.encoderConfig());
+    this.encoder = this.encoderChoice.encoder;
+  }
+
+  private encoderConfig(): EncoderConfig {
+    const { width, height, fps, bitrate, keyframeInterval } = this.settings;
+    return { width, height, fps, bitrate, keyframeInterval };
+  }
+
+  private useScene(def: SceneDefinition): void {
+    const old = this.sceneInstance;
+    this.sceneDef = def;
+    this.sceneInstance = def.create({
+      THREE: this.THREE,
+      width: this.settings.width,
+      height: this.settings.height,
+    });
+    this.renderer.shadowMap.enabled = def.shadows;
+    old?.dispose();
+  }
+
+  // ---- StreamSource ----
+
+  get width(): number {
+    return this.settings.width;
+  }
+  get height(): number {
+    return this.settings.height;
+  }
+  get fps(): number {
+    return this.settings.fps;
+  }
+  get live(): boolean {
+    return this.isLive;
+  }
+
+  subscribe(listener: StreamListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  requestKeyframe(reason: string): void {
+    this.log.debug({ reason }, 'keyframe requested');
+    this.encoder.requestKeyframe();
+  }
+
+  latestFrame(): Nv12Frame | undefined {
+    return this.latest;
+  }
+
+  // ---- control ----
+
+  /** The settings in force. */
+  get current(): Readonly<StreamSettings> {
+    return this.settings;
+  }
+
+  /** The scene being shown. */
+  get scene(): SceneDefinition {
+    return this.sceneDef;
+  }
+
+  /** Starts the frame loop. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.startMs = performance.now();
+    this.nextTickMs = this.startMs;
+    this.schedule();
+  }
+
+  /** Switches to another built-in scene from the next frame on. @throws Error listing the scenes. */
+  setScene(name: string): void {
+    const def = findScene(name);
+    this.useScene(def);
+    this.settings.scene = def.name;
+    this.log.info({ scene: def.name }, 'scene changed');
+  }
+
+  /** Changes the target bitrate (bits/s) live. @throws RangeError outside 50 kbit/s .. 200 Mbit/s. */
+  setBitrate(bitsPerSecond: number): void {
+    if (!Number.isFinite(bitsPerSecond) || bitsPerSecond < 50_000 || bitsPerSecond > 200_000_000) {
+      throw new RangeError(`bitrate must be 50000..200000000 bits/s, got ${bitsPerSecond}`);
+    }
+    this.settings.bitrate = Math.round(bitsPerSecond);
+    this.encoder.setBitrate(this.settings.bitrate);
+    this.log.info({ bitrate: this.settings.bitrate }, 'bitrate changed');
+  }
+
+  /**
+   * Changes size, frame rate or keyframe interval live: the converter and the encoder are
+   * recreated (the next access unit is an IDR) and listeners get `onResize` on a size change.
+   * @throws RangeError on an odd or out-of-range size, fps outside 1..240 or interval < 1.
+   */
+  async reconfigure(
+    changes: Partial<Pick<StreamSettings, 'width' | 'height' | 'fps' | 'keyframeInterval'>>,
+  ): Promise<void> {
+    const next = { ...this.settings, ...changes };
+    validateSize(next.width, next.height);
+    if (!(next.fps >= 1 && next.fps <= 240))
+      throw new RangeError(`fps must be 1..240, got ${next.fps}`);
+    if (!(next.keyframeInterval >= 1))
+      throw new RangeError(`keyframe interval must be >= 1, got ${next.keyframeInterval}`);
+    const resized = next.width !== this.settings.width || next.height !== this.settings.height;
+    this.generation++;
+    await this.inFlightDone;
+    this.settings = next;
+    if (resized) {
+      this.canvas.resize(next.width, next.height);
+      this.renderer.setSize(next.width, next.height, false);
+      this.sceneInstance.resize(next.width, next.height);
+      this.converter.dispose();
+      this.converter = new Nv12Converter(this.device, next.width, next.height);
+      this.latest = undefined;
+    }
+    const oldEncoder = this.encoder;
+    this.encoderChoice = selectEncoder(this.encoderConfig());
+    this.encoder = this.encoderChoice.encoder;
+    await oldEncoder.close();
+    if (resized) for (const l of this.listeners) l.onResize?.(next.width, next.height);
+    this.log.info({ ...changes }, 'stream reconfigured');
+  }
+
+  /** Status for the API and the UI. */
+  status(): EngineStatus {
+    const now = performance.now();
+    this.encodedTimes = this.encodedTimes.filter((t) => now - t <= 1000);
+    return {
+      adapter: this.adapter,
+      encoder: { name: this.encoder.name, chain: this.encoderChoice.chain },
+      settings: { ...this.settings },
+      live: this.isLive,
+      framesRendered: this.counters.rendered,
+      framesEncoded: this.counters.encoded,
+      framesDropped: this.counters.dropped,
+      fps: this.encodedTimes.length,
+    };
+  }
+
+  /**
+   * Renders, converts and encodes one frame at `timeMs` outside the loop and resolves with its
+   * NV12 bytes and access unit (for tests and benchmarks). Listeners are called as for a live frame.
+   */
+  async renderOnce(
+    timeMs?: number,
+  ): Promise<{ frame: Nv12Frame; au: AccessUnit | null; stages: FrameStages }> {
+    const result = await this.frame(timeMs ?? this.nextFrameId * (1000 / this.settings.fps));
+    if (!result) throw new Error('frame dropped: the pipeline is full');
+    return result;
+  }
+
+  /** Stops the loop, waits for frames in flight and frees the encoder, GPU objects and device. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.inFlightDone;
+    this.isLive = false;
+    await this.encoder?.close();
+    this.sceneInstance?.dispose();
+    this.converter?.dispose();
+    this.renderer?.dispose();
+    this.device.destroy();
+    this.listeners.clear();
+  }
+
+  // ---- the frame loop ----
+
+  private schedule(): void {
+    if (!this.running) return;
+    const interval = 1000 / this.settings.fps;
+    this.nextTickMs += interval;
+    const now = performance.now();
+    if (this.nextTickMs < now - interval) this.nextTickMs = now; // fell behind: don't burst
+    this.timer = setTimeout(
+      () => {
+        this.schedule();
+        void this.frame(performance.now() - this.startMs);
+      },
+      Math.max(0, this.nextTickMs - now),
+    );
+  }
+
+  private async frame(
+    ptsMs: number,
+  ): Promise<{ frame: Nv12Frame; au: AccessUnit | null; stages: FrameStages } | undefined> {
+    const id = this.nextFrameId++;
+    const startMs = Date.now();
+    if (this.inFlight >= MAX_IN_FLIGHT || !this.converter.canConvert) {
+      this.counters.dropped++;
+      this.timing.push({
+        id,
+        startMs,
+        stages: {},
+        bytes: 0,
+        keyframe: false,
+        dropped: 'pipeline-full',
+      });
+      return undefined;
+    }
+    const generation = this.generation;
+    this.inFlight++;
+    let release!: () => void;
+    const previous = this.inFlightDone;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    this.inFlightDone = Promise.all([previous, mine]).then(() => undefined);
+    const stages: FrameStages = {};
+    try {
+      const t0 = performance.now();
+      this.sceneInstance.update(ptsMs, id);
+      this.input.apply(this.sceneInstance.camera, this.sceneInstance.target);
+      this.renderer.render(this.sceneInstance.scene, this.sceneInstance.camera);
+      const t1 = performance.now();
+      stages.render = t1 - t0;
+      const converter = this.converter;
+      const job = converter.convert(this.canvas.currentTexture());
+      const t2 = performance.now();
+      stages.convert = t2 - t1;
+      const data = await job.done;
+      const t3 = performance.now();
+      stages.readback = t3 - t2;
+      this.counters.rendered++;
+      const frame: Nv12Frame = {
+        id,
+        width: converter.width,
+        height: converter.height,
+        pitch: converter.pitch,
+        data,
+        ptsMs,
+      };
+      if (generation !== this.generation) return undefined;
+      this.latest = frame;
+      for (const l of this.listeners) l.onFrame?.(frame);
+      const encoder = this.encoder;
+      const au = await encoder.encode(frame);
+      const t4 = performance.now();
+      stages.encode = (au as TimedAccessUnit | null)?.encodeMs ?? t4 - t3;
+      if (generation !== this.generation) return undefined;
+      if (au) {
+        this.counters.encoded++;
+        this.encodedTimes.push(t4);
+        if (this.encodedTimes.length > 512) this.encodedTimes.splice(0, 256);
+        this.isLive = true;
+        for (const l of this.listeners) {
+          try {
+            l.onAccessUnit?.(au);
+          } catch (error) {
+            this.log.error({ err: error }, 'an output failed to take an access unit');
+          }
+        }
+        stages.send = performance.now() - t4;
+      }
+      this.timing.push({
+        id,
+        startMs,
+        stages,
+        bytes: au?.data.byteLength ?? 0,
+        keyframe: au?.keyframe ?? false,
+      });
+      return { frame, au, stages };
+    } catch (error) {
+      this.counters.dropped++;
+      this.timing.push({ id, startMs, stages, bytes: 0, keyframe: false, dropped: 'error' });
+      if (this.running) this.log.error({ err: error, frame: id }, 'frame failed');
+      else throw error;
+      return undefined;
+    } finally {
+      this.inFlight--;
+      release();
+    }
+  }
+}
