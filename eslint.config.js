@@ -1,6 +1,7 @@
 // ESLint flat config: typescript-eslint recommended rules over every TypeScript file; warnings fail CI.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
   {
@@ -9,8 +10,11 @@ export default tseslint.config(
       'native/gpu/target/**',
       'native/encode/build/**',
       'dist/**',
+      '.cache/**',
       '.device/**',
       'e2e/artifacts/**',
+      'app/dist/**',
+      'app/native/**',
     ],
   },
   js.configs.recommended,
@@ -20,7 +24,11 @@ export default tseslint.config(
       globals: { console: 'readonly', process: 'readonly', URL: 'readonly' },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
+  { files: ['renderer/app/**/*.{ts,tsx}'], ...reactHooks.configs.flat['recommended-latest'] },
 );

@@ -41,10 +41,19 @@ stamp=node_modules/.zerocast-lock
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # Electron's own installer downloads its binary from GitHub: skip it (the desktop shell runs
+  # where an Electron binary exists; everything else runs in plain Node).
+  ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
 
 # --- native addons -----------------------------------------------------------------------------
 bash native/gpu/build.sh
 bash native/encode/build.sh
+
+# --- the browser UI (served at /app/) ------------------------------------------------------------
+ui_index=app/dist/renderer/index.html
+if [ ! -f "$ui_index" ] || [ -n "$(find renderer/app renderer/viewer main/api/schema.ts -newer "$ui_index" -type f 2>/dev/null | head -1)" ]; then
+  say "building the UI (vite)"
+  npx vite build --config renderer/app/vite.config.ts --logLevel error
+fi

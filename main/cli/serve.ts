@@ -8,6 +8,11 @@ import { pathToFileURL } from 'node:url';
 import { Engine } from '../engine/engine.ts';
 import { createLogger, type Logger } from '../engine/log.ts';
 import { createServer, type ZerocastServer } from '../server/server.ts';
+import type { ViewerAssets } from '../server/viewer-assets.ts';
+import { BUILTIN_SCENES } from '../scenes/index.ts';
+import { registerControlRoutes, SceneThumbnails, toApiStatus } from '../api/routes.ts';
+import { registerUi } from '../api/ui-route.ts';
+import type { Status } from '../api/schema.ts';
 import { generateToken } from '../server/auth.ts';
 import { RfbServer } from '../outputs/rfb/index.ts';
 import { randomBytes } from 'node:crypto';
@@ -40,7 +45,11 @@ export interface RunningServe {
  * @throws Error with a clear message when no GPU adapter or encoder is usable, the scene is
  *   unknown or a port is taken. Nothing is left running when it throws.
  */
-export async function startServe(options: ServeOptions, log: Logger): Promise<RunningServe> {
+export async function startServe(
+  options: ServeOptions,
+  log: Logger,
+  extra: { viewer?: ViewerAssets } = {},
+): Promise<RunningServe> {
   const loopback = isLoopback(options.host);
   const token = options.token ?? (loopback ? undefined : generateToken());
   const rfbPassword =
@@ -49,13 +58,39 @@ export async function startServe(options: ServeOptions, log: Logger): Promise<Ru
   let server: ZerocastServer | undefined;
   let rfb: RfbServer | undefined;
   try {
+    const thumbnails = new SceneThumbnails();
+    await thumbnails.renderAll(
+      engine,
+      BUILTIN_SCENES.map((scene) => scene.name),
+    );
+    let shown = '';
+    const status = (): Status =>
+      toApiStatus({
+        engine: engine.status(),
+        viewers: server!.whep.stats(),
+        whepUrl: `${shown}/whep`,
+        viewerUrl: `${shown}/`,
+        ...(rfb
+          ? {
+              rfb: {
+                address: `${new URL(shown).hostname}:${options.rfbPort}`,
+                websocketUrl: `${shown.replace(/^http/, 'ws')}/rfb`,
+                ...(rfbPassword ? { password: rfbPassword } : {}),
+                clients: rfb.clients.length,
+              },
+            }
+          : {}),
+      });
     server = await createServer({
       source: engine,
       timing: engine.timing,
-      status: () => ({ ...engine.status() }),
+      status,
       ...(token ? { token } : {}),
+      ...(extra.viewer ? { viewer: extra.viewer } : {}),
       whep: { logger: log.child({ room: 'whep' }) },
     });
+    registerControlRoutes(server.app, { engine, scenes: BUILTIN_SCENES, thumbnails, status });
+    await registerUi(server.app);
     if (options.rfbPort > 0) {
       rfb = new RfbServer({
         source: engine,
@@ -74,7 +109,7 @@ export async function startServe(options: ServeOptions, log: Logger): Promise<Ru
     const base = await server.listen({ host: options.host, port: options.port });
     const rfbAddress = rfb ? await rfb.listen(options.host, options.rfbPort) : undefined;
     engine.start();
-    const shown = publicBase(base, options.host);
+    shown = publicBase(base, options.host);
     const shownHost = new URL(shown).hostname;
     let closing: Promise<void> | undefined;
     const running: RunningServe = {
