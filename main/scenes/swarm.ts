@@ -18,7 +18,7 @@ export const swarm: SceneDefinition = {
     scene.background = new THREE.Color(0x0b1020);
 
     const camera = new THREE.PerspectiveCamera(55, width / height, 0.1, 200);
-    camera.position.set(0, 0, 34);
+    camera.position.set(0, 0, 24);
 
     scene.add(new THREE.AmbientLight(0x8090b0, 0.8));
     const key = new THREE.DirectionalLight(0xffffff, 2.2);
@@ -29,7 +29,7 @@ export const swarm: SceneDefinition = {
     scene.add(rim);
 
     const mesh = new THREE.InstancedMesh(
-      new THREE.IcosahedronGeometry(0.32, 0),
+      new THREE.IcosahedronGeometry(0.42, 0),
       new THREE.MeshStandardMaterial({ roughness: 0.35, metalness: 0.2, flatShading: true }),
       SWARM_COUNT,
     );
@@ -74,7 +74,7 @@ export const swarm: SceneDefinition = {
           mesh.setMatrixAt(i, dummy.matrix);
         }
         mesh.instanceMatrix.needsUpdate = true;
-        camera.position.set(Math.sin(t * 0.1) * 34, Math.sin(t * 0.07) * 6, Math.cos(t * 0.1) * 34);
+        camera.position.set(Math.sin(t * 0.1) * 24, 4 + Math.sin(t * 0.07) * 6, Math.cos(t * 0.1) * 24);
         camera.lookAt(0, 0, 0);
       },
       resize(w, h) {
