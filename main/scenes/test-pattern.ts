@@ -2,7 +2,7 @@
  * `test-pattern`: a deterministic pattern for tests and for checking a viewer by eye.
  *
  * Layout (fractions of the output, origin top-left, as a decoded video frame is read):
- * - rows 0 .. 0.6: eight vertical colour bars of equal width, 100% values (see {@link TEST_PATTERN_BARS});
+ * - rows 0 .. 0.6: eight vertical colour bars of equal width, EBU 75% bars (see {@link TEST_PATTERN_BARS});
  * - rows 0.6 .. 0.8: a dark track with a white square that moves one step per frame;
  * - rows 0.8 .. 1: the frame counter, 16 cells, the frame id in binary (most significant bit left),
  *   white for 1 and black for 0, on mid grey.
@@ -11,18 +11,21 @@
 import type { SceneDefinition, SceneInstance, SceneContext } from './types.ts';
 import { disposeTree } from './types.ts';
 
-/** The colour bars, left to right, as sRGB bytes. */
+/**
+ * The colour bars, left to right, as sRGB bytes: EBU 100/0/75/0 bars (100% white, colours at 75%
+ * amplitude), the broadcast standard, which keeps every bar inside the legal YCbCr gamut.
+ */
 export const TEST_PATTERN_BARS: ReadonlyArray<{
   name: string;
   rgb: readonly [number, number, number];
 }> = [
   { name: 'white', rgb: [255, 255, 255] },
-  { name: 'yellow', rgb: [255, 255, 0] },
-  { name: 'cyan', rgb: [0, 255, 255] },
-  { name: 'green', rgb: [0, 255, 0] },
-  { name: 'magenta', rgb: [255, 0, 255] },
-  { name: 'red', rgb: [255, 0, 0] },
-  { name: 'blue', rgb: [0, 0, 255] },
+  { name: 'yellow', rgb: [191, 191, 0] },
+  { name: 'cyan', rgb: [0, 191, 191] },
+  { name: 'green', rgb: [0, 191, 0] },
+  { name: 'magenta', rgb: [191, 0, 191] },
+  { name: 'red', rgb: [191, 0, 0] },
+  { name: 'blue', rgb: [0, 0, 191] },
   { name: 'black', rgb: [0, 0, 0] },
 ];
 
@@ -94,7 +97,12 @@ export const testPattern: SceneDefinition = {
     };
     const solid = (rgb: readonly [number, number, number]) =>
       new THREE.MeshBasicMaterial({
-        color: new THREE.Color(rgb[0] / 255, rgb[1] / 255, rgb[2] / 255),
+        color: new THREE.Color().setRGB(
+          rgb[0] / 255,
+          rgb[1] / 255,
+          rgb[2] / 255,
+          THREE.SRGBColorSpace,
+        ),
       });
 
     TEST_PATTERN_BARS.forEach((bar, i) => {
