@@ -9,7 +9,9 @@
  * CUDA stream (`cuWaitExternalSemaphoresAsync`), so a half-written frame is never read.
  *
  * One target holds one frame: native/gpu must not write frame N+1 into it before the reader of
- * frame N is done (the encode promise of frame N settled), or use a ring of targets.
+ * frame N is done (the encode promise of frame N settled). The engine therefore uses a ring of
+ * targets (main/convert/nv12.ts: each slot its own memory + timeline semaphore; encoders bind them
+ * all with `targets` and `encodeExported(n, pts, slot)` reads one).
  *
  * Teardown order: encoders using the target → {@link CudaNv12Target.close} (cuMemFree of the
  * mapping, cuDestroyExternalMemory, cuDestroyExternalSemaphore) → native/gpu frees its

@@ -19,17 +19,27 @@ export type EncoderInput = 'cuda-zero-copy' | 'cuda-copy' | 'map-async';
 export interface ExportedFrameEncoder extends H264Encoder {
   /** How `encodeExported` reaches the codec (`cuda-zero-copy` or `cuda-copy`). */
   readonly input: EncoderInput;
+  /** The exported targets bound (ring slots); `encodeExported`'s `slot` is an index into them. */
+  readonly targets: readonly unknown[];
   /**
-   * Encodes the frame that native/gpu wrote into the exported target and signalled with timeline
-   * value `frameId` (an integer >= 1). On the encoder's worker thread: waits for that value
+   * Encodes the frame that native/gpu wrote into the exported target of ring slot `slot`
+   * (default 0) and signalled on that target's timeline semaphore with value `frameId` (an integer
+   * >= 1). On the encoder's worker thread: waits for that value
    * (cuWaitExternalSemaphoresAsync; never reads a torn frame), then NVENC encodes from the CUDA
    * pointer, or the NV12 is copied out (cuMemcpyDtoHAsync) for OpenH264. Frames are encoded in
-   * call order; the access unit carries `frameId` and `ptsMs` (ms since stream start).
+   * call order; the access unit carries `auFrameId` (default `frameId`, e.g. the engine's frame
+   * id) and `ptsMs` (ms since stream start).
    * @returns the access unit, or null when rate control skipped the frame. Rejects when the value
    *   is not signalled within the target timeout (default 2000 ms) or the codec fails.
-   * @throws RangeError (synchronously) unless `frameId` is an integer >= 1; Error when closed.
+   * @throws RangeError (synchronously) unless `frameId` is an integer >= 1 and `slot` a bound
+   *   slot; Error when closed.
    */
-  encodeExported(frameId: number, ptsMs: number): Promise<TimedAccessUnit | null>;
+  encodeExported(
+    frameId: number,
+    ptsMs: number,
+    slot?: number,
+    auFrameId?: number,
+  ): Promise<TimedAccessUnit | null>;
 }
 
 /** True when `encoder` can encode frames of the exported GPU target ({@link ExportedFrameEncoder}). */

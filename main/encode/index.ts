@@ -71,12 +71,13 @@ export interface EncoderSelection {
 export interface SelectEncoderOptions {
   /**
    * native/gpu's exported NV12 target `{ memoryFd, semaphoreFd, size, pitch, width, height }`,
-   * or `{ unavailable: reason }` when it could not export one (e.g. `adapter lacks
+   * or a ring of them (slot = index; each imported once, see main/convert/nv12.ts), or
+   * `{ unavailable: reason }` when it could not export one (e.g. `adapter lacks
    * VK_KHR_external_semaphore_fd`). Omitted: the OpenH264-only chain. **The fds pass to
    * selectEncoder**: they end up owned by CUDA (released when the encoder is closed) or closed
-   * here when the import fails; never close them yourself.
+   * here when an import fails; never close them yourself.
    */
-  gpu?: ExportedNv12Target | ExportUnavailable;
+  gpu?: ExportedNv12Target | readonly ExportedNv12Target[] | ExportUnavailable;
   /** Longest wait for a frame's timeline semaphore value, ms (default 2000). */
   targetTimeoutMs?: number;
 }
@@ -110,10 +111,19 @@ export function selectEncoder(
   options: SelectEncoderOptions = {},
 ): EncoderSelection {
   const { gpu } = options;
+  const ring: readonly ExportedNv12Target[] | undefined =
+    gpu === undefined || Array.isArray(gpu)
+      ? (gpu as readonly ExportedNv12Target[] | undefined)
+      : isExportUnavailable(gpu as ExportedNv12Target | ExportUnavailable)
+        ? undefined
+        : [gpu as ExportedNv12Target];
   try {
     validateEncoderConfig(config);
+    if (ring && (ring.length < 1 || ring.length > 16)) {
+      throw new RangeError(`gpu: a ring of 1..16 exported targets expected, got ${ring.length}`);
+    }
   } catch (err) {
-    if (gpu && !isExportUnavailable(gpu)) closeExportedFds(gpu);
+    for (const t of ring ?? []) closeExportedFds(t);
     throw err;
   }
   const chain: EncoderAttempt[] = [];
@@ -128,22 +138,33 @@ export function selectEncoder(
     }
   }
 
-  let target: CudaNv12Target | undefined;
+  let targets: CudaNv12Target[] | undefined;
   let noTarget: string | undefined;
-  if (isExportUnavailable(gpu)) {
-    noTarget = `no exported GPU target: ${gpu.unavailable}`;
+  if (!ring) {
+    noTarget = `no exported GPU target: ${(gpu as ExportUnavailable).unavailable}`;
   } else {
-    try {
-      target = CudaNv12Target.open(gpu); // owns the fds from here, also when it throws
-    } catch (err) {
-      noTarget = `CUDA import of the exported target failed: ${(err as Error).message}`;
+    const opened: CudaNv12Target[] = [];
+    for (let i = 0; i < ring.length; i++) {
+      try {
+        opened.push(CudaNv12Target.open(ring[i]!)); // owns the fds from here, also when it throws
+      } catch (err) {
+        for (const t of opened) t.close();
+        for (const rest of ring.slice(i + 1)) closeExportedFds(rest);
+        noTarget =
+          `CUDA import of the exported target${ring.length > 1 ? ` (slot ${i})` : ''} failed: ` +
+          (err as Error).message;
+        break;
+      }
     }
+    if (!noTarget) targets = opened;
   }
+  const target = targets && targets.length === 1 ? targets[0] : undefined;
+  const bound = targets ? (target ? { target } : { targets }) : {};
   const timeout =
     options.targetTimeoutMs !== undefined ? { targetTimeoutMs: options.targetTimeoutMs } : {};
-  if (target) {
+  if (targets) {
     try {
-      const encoder = new NvencEncoder(config, { target, ownsTarget: true, ...timeout });
+      const encoder = new NvencEncoder(config, { ...bound, ownsTarget: true, ...timeout });
       chain.push({ name: 'nvenc', ok: true, input: 'cuda-zero-copy' });
       return { encoder, chain, input: 'cuda-zero-copy' };
     } catch (err) {
@@ -155,7 +176,7 @@ export function selectEncoder(
       });
     }
     try {
-      const encoder = new OpenH264Encoder(config, { target, ownsTarget: true, ...timeout });
+      const encoder = new OpenH264Encoder(config, { ...bound, ownsTarget: true, ...timeout });
       chain.push({ name: 'openh264-cuda', ok: true, input: 'cuda-copy' });
       return { encoder, chain, input: 'cuda-copy' };
     } catch (err) {
@@ -166,7 +187,7 @@ export function selectEncoder(
         reason: (err as Error).message,
       });
     }
-    target.close(); // nothing uses it: free the imports now
+    for (const t of targets) t.close(); // nothing uses them: free the imports now
   } else {
     chain.push({ name: 'nvenc', ok: false, input: 'cuda-zero-copy', reason: noTarget });
     chain.push({ name: 'openh264-cuda', ok: false, input: 'cuda-copy', reason: noTarget });

@@ -26,7 +26,12 @@ export interface NativeEncoderOptions {
    * CUDA pointer once; OpenH264 copies each frame out of the CUDA mapping.
    */
   target?: CudaNv12Target;
-  /** Close `target` in {@link NativeH264Encoder.close}, after the codec (default false). */
+  /**
+   * A ring of exported GPU targets (slot = index), instead of `target`: the GPU writes frame N+1
+   * into another slot while frame N is still being read. `encodeExported(n, pts, slot)`.
+   */
+  targets?: readonly CudaNv12Target[];
+  /** Close the target(s) in {@link NativeH264Encoder.close}, after the codec (default false). */
   ownsTarget?: boolean;
   /** Longest wait for a frame's timeline semaphore value, ms (default 2000). */
   targetTimeoutMs?: number;
@@ -65,7 +70,7 @@ export abstract class NativeH264Encoder implements H264Encoder, ExportedFrameEnc
   abstract readonly name: string;
   readonly #native: NativeEncoder;
   readonly #config: EncoderConfig;
-  readonly #target: CudaNv12Target | undefined;
+  readonly #targets: readonly CudaNv12Target[];
   readonly #ownsTarget: boolean;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -78,13 +83,16 @@ export abstract class NativeH264Encoder implements H264Encoder, ExportedFrameEnc
   protected constructor(codec: string, config: EncoderConfig, options: NativeEncoderOptions = {}) {
     validateEncoderConfig(config);
     this.#config = { ...config };
-    this.#target = options.target;
-    this.#ownsTarget = options.ownsTarget === true && options.target !== undefined;
+    if (options.target && options.targets) {
+      throw new TypeError('encoder options: pass target or targets, not both');
+    }
+    this.#targets = options.targets ? [...options.targets] : options.target ? [options.target] : [];
+    this.#ownsTarget = options.ownsTarget === true && this.#targets.length > 0;
     const addon = loadNativeAddon();
     this.#native = new addon.NativeEncoder({
       codec,
       ...this.#config,
-      ...(options.target ? { target: options.target.native } : {}),
+      ...(this.#targets.length ? { targets: this.#targets.map((t) => t.native) } : {}),
       ...(options.targetTimeoutMs !== undefined
         ? { targetTimeoutMs: options.targetTimeoutMs }
         : {}),
@@ -108,13 +116,18 @@ export abstract class NativeH264Encoder implements H264Encoder, ExportedFrameEnc
 
   /** How {@link encodeExported} reaches the codec; `map-async` when no target is bound. */
   get input(): EncoderInput {
-    if (!this.#target) return 'map-async';
+    if (this.#targets.length === 0) return 'map-async';
     return this.#native.zeroCopy ? 'cuda-zero-copy' : 'cuda-copy';
   }
 
-  /** The bound exported GPU target, if any. */
+  /** The bound exported GPU target (slot 0), if any. */
   get target(): CudaNv12Target | undefined {
-    return this.#target;
+    return this.#targets[0];
+  }
+
+  /** The bound exported GPU targets by slot (empty when none). */
+  get targets(): readonly CudaNv12Target[] {
+    return this.#targets;
   }
 
   /**
@@ -141,14 +154,20 @@ export abstract class NativeH264Encoder implements H264Encoder, ExportedFrameEnc
   }
 
   /**
-   * Encodes the exported target's frame signalled with timeline value `frameId` (>= 1); see
+   * Encodes the frame signalled with timeline value `frameId` (>= 1) on the target of ring slot
+   * `slot` (default 0); the access unit carries `auFrameId` (default `frameId`); see
    * {@link ExportedFrameEncoder.encodeExported}.
    * @throws Error (synchronously) when closed or when no target is bound; RangeError unless
-   *   `frameId` is an integer >= 1.
+   *   `frameId` is an integer >= 1 and `slot` names a bound target.
    */
-  encodeExported(frameId: number, ptsMs: number): Promise<TimedAccessUnit | null> {
+  encodeExported(
+    frameId: number,
+    ptsMs: number,
+    slot = 0,
+    auFrameId = frameId,
+  ): Promise<TimedAccessUnit | null> {
     if (this.#closed) throw new Error('encodeExported(): the encoder is closed');
-    return this.#wrap(this.#native.encodeExported(frameId, ptsMs, frameId));
+    return this.#wrap(this.#native.encodeExported(frameId, ptsMs, auFrameId, slot));
   }
 
   #wrap(pending: Promise<NativeEncodeResult>): Promise<TimedAccessUnit | null> {
@@ -200,7 +219,7 @@ export abstract class NativeH264Encoder implements H264Encoder, ExportedFrameEnc
     if (!this.#closing) {
       this.#closed = true;
       this.#closing = this.#native.close().then(() => {
-        if (this.#ownsTarget) this.#target?.close();
+        if (this.#ownsTarget) for (const t of this.#targets) t.close();
       });
     }
     return this.#closing;

@@ -22,6 +22,11 @@ export interface NativeEncoderConfig {
    * (zero-copy); CPU codecs copy the NV12 out of the CUDA mapping per frame.
    */
   target?: NativeCudaExternalNv12;
+  /**
+   * A ring of exported GPU targets (slot = index; 1..16, same size and CUDA device), instead of
+   * `target`: `encodeExported(…, slot)` reads the target of that slot.
+   */
+  targets?: NativeCudaExternalNv12[];
   /** Longest wait for a frame's timeline semaphore value, ms (default 2000). */
   targetTimeoutMs?: number;
 }
@@ -132,10 +137,16 @@ export interface NativeEncoder {
     frameId: number,
   ): Promise<NativeEncodeResult>;
   /**
-   * Queues frame `frameNumber` (timeline semaphore value, >= 1) of the bound target; the worker
-   * waits for the semaphore before the codec reads. Needs `config.target`.
+   * Queues frame `frameNumber` (timeline semaphore value, >= 1) of the target bound in `slot`
+   * (default 0); the worker waits for that target's semaphore before the codec reads. Needs
+   * `config.target` or `config.targets`.
    */
-  encodeExported(frameNumber: number, ptsMs: number, frameId: number): Promise<NativeEncodeResult>;
+  encodeExported(
+    frameNumber: number,
+    ptsMs: number,
+    frameId: number,
+    slot?: number,
+  ): Promise<NativeEncodeResult>;
   /** True when the encoder reads the bound target in place (NVENC on a CUDA pointer). */
   readonly zeroCopy: boolean;
   setBitrate(bitsPerSecond: number): void;

@@ -1,7 +1,9 @@
 /**
  * Device check for the GPU machine: the CUDA + NVENC side of the zero-copy path (issue 4).
  *
- * What it does today (no native/gpu export wired in yet):
+ * The end-to-end check with native/gpu's real export (ring of exported NV12 targets, 1,000 frames
+ * compared with the CPU reference, chain, engine run) is scripts/device/zero-copy-check.ts; this
+ * one checks the CUDA + NVENC side on its own:
  *   1. loads the native/encode addon, loads libcuda.so.1, runs cuInit and lists the devices;
  *   2. tries to open an NVENC session on device 0 and prints the NVENCSTATUS by name (the H200
  *      has no video encoder: with driver 580 nvEncOpenEncodeSessionEx returns 2, which

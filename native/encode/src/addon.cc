@@ -7,9 +7,11 @@
 //
 // JS API (wrapped by main/encode/openh264.ts, nvenc.ts, cuda.ts):
 //   new NativeEncoder({codec, width, height, fps, bitrate, keyframeInterval,
-//                      target?: CudaExternalNv12, targetTimeoutMs?})         throws on failure
+//                      target?: CudaExternalNv12, targets?: CudaExternalNv12[] (a ring),
+//                      targetTimeoutMs?})                                    throws on failure
 //   encoder.encode(data, width, height, pitch, ptsMs, frameId) -> Promise<NativeResult>
-//   encoder.encodeExported(frameNumber, ptsMs, frameId) -> Promise<NativeResult>  (needs target)
+//   encoder.encodeExported(frameNumber, ptsMs, frameId, slot = 0) -> Promise<NativeResult>
+//                                                           (needs target(s); slot = ring index)
 //   encoder.setBitrate(bps); encoder.requestKeyframe(); encoder.close() -> Promise<void>
 //   encoder.name, encoder.zeroCopy, encoder.workerThreadId
 //   new CudaExternalNv12({memoryFd, semaphoreFd, size, pitch, width, height, offset?, deviceUuid?})
@@ -54,6 +56,7 @@ struct Job {
   std::unique_ptr<uint8_t[]> nv12;
   bool exported = false;     // encode frame `targetFrame` of the bound GPU target instead
   uint64_t targetFrame = 0;  // timeline semaphore value of that frame
+  size_t targetSlot = 0;     // which bound target (ring slot) holds it
   int64_t ptsMs = 0;
   double frameId = 0;
   bool forceKeyframe = false;
@@ -342,28 +345,53 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
     state_->settings.bitrate = static_cast<int>(bitrate);
     state_->settings.keyframeInterval = static_cast<int>(keyint);
     bitrate_ = state_->settings.bitrate;
-    std::shared_ptr<CudaExternalNv12> target;
+    std::vector<std::shared_ptr<CudaExternalNv12>> targets;
     int targetTimeoutMs = 2000;
-    Napi::Value tv = cfg.Get("target");
-    if (!tv.IsUndefined() && !tv.IsNull()) {
-      auto* data = env.GetInstanceData<AddonData>();
-      if (!tv.IsObject() || data == nullptr ||
-          !tv.As<Napi::Object>().InstanceOf(data->targetCtor.Value())) {
-        throw Napi::TypeError::New(env, "encoder config: 'target' must be a CudaExternalNv12");
+    auto* data = env.GetInstanceData<AddonData>();
+    auto unwrapTarget = [&](const Napi::Value& v, const std::string& what) {
+      if (!v.IsObject() || data == nullptr ||
+          !v.As<Napi::Object>().InstanceOf(data->targetCtor.Value())) {
+        throw Napi::TypeError::New(env, "encoder config: '" + what + "' must be a CudaExternalNv12");
       }
-      target = CudaTargetWrap::Unwrap(tv.As<Napi::Object>())->target();
-      if (!target || target->closed()) {
-        throw Napi::Error::New(env, "encoder config: the CudaExternalNv12 target is closed");
+      std::shared_ptr<CudaExternalNv12> t = CudaTargetWrap::Unwrap(v.As<Napi::Object>())->target();
+      if (!t || t->closed()) {
+        throw Napi::Error::New(env, "encoder config: the CudaExternalNv12 " + what + " is closed");
       }
-      const ExportedNv12Desc& d = target->desc();
+      const ExportedNv12Desc& d = t->desc();
       if (d.width != state_->settings.width || d.height != state_->settings.height) {
         throw Napi::RangeError::New(
-            env, "encoder config: the exported target is " + std::to_string(d.width) + "x" +
+            env, "encoder config: the exported " + what + " is " + std::to_string(d.width) + "x" +
                      std::to_string(d.height) + " but the encoder is configured for " +
                      std::to_string(state_->settings.width) + "x" +
                      std::to_string(state_->settings.height));
       }
-      state_->settings.cudaDeviceUuid = d.deviceUuid;
+      if (!targets.empty() && targets.front()->context() != t->context()) {
+        throw Napi::Error::New(env, "encoder config: the ring's targets live on different CUDA "
+                                    "devices");
+      }
+      targets.push_back(std::move(t));
+    };
+    Napi::Value tv = cfg.Get("target");
+    Napi::Value tvs = cfg.Get("targets");
+    const bool hasOne = !tv.IsUndefined() && !tv.IsNull();
+    const bool hasRing = !tvs.IsUndefined() && !tvs.IsNull();
+    if (hasOne && hasRing) {
+      throw Napi::TypeError::New(env, "encoder config: pass 'target' or 'targets', not both");
+    }
+    if (hasOne) unwrapTarget(tv, "target");
+    if (hasRing) {
+      if (!tvs.IsArray() || tvs.As<Napi::Array>().Length() == 0 ||
+          tvs.As<Napi::Array>().Length() > 16) {
+        throw Napi::TypeError::New(env, "encoder config: 'targets' must be an array of 1..16 "
+                                        "CudaExternalNv12");
+      }
+      Napi::Array arr = tvs.As<Napi::Array>();
+      for (uint32_t i = 0; i < arr.Length(); ++i) {
+        unwrapTarget(arr.Get(i), "targets[" + std::to_string(i) + "]");
+      }
+    }
+    if (!targets.empty()) {
+      state_->settings.cudaDeviceUuid = targets.front()->desc().deviceUuid;
       if (cfg.Get("targetTimeoutMs").IsNumber()) {
         const double t = cfg.Get("targetTimeoutMs").As<Napi::Number>().DoubleValue();
         if (!(t >= 0 && t <= 600000)) {
@@ -375,12 +403,12 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
     try {
       state_->encoder = createVideoEncoder(codec);
       state_->encoder->open(state_->settings);
-      if (target) state_->encoder->bindTarget(target, targetTimeoutMs);
+      for (auto& t : targets) state_->encoder->bindTarget(t, targetTimeoutMs);  // slot = index
     } catch (const EncoderError& e) {
-      if (state_->encoder) state_->encoder->close();  // unregisters / detaches the target
+      if (state_->encoder) state_->encoder->close();  // unregisters / detaches the targets
       throwJs(env, e);
     }
-    hasTarget_ = static_cast<bool>(target);
+    targetCount_ = targets.size();
 
     // The TSFN's context is a heap shared_ptr freed by its finalizer, so the state outlives
     // whichever of (JS object, TSFN) goes last.
@@ -506,16 +534,28 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
   Napi::Value EncodeExported(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closing_) throw Napi::Error::New(env, "encodeExported(): the encoder is closed");
-    if (!hasTarget_) {
+    if (targetCount_ == 0) {
       throw Napi::Error::New(env, "encodeExported(): this encoder has no exported GPU target "
-                                  "(pass config.target)");
+                                  "(pass config.target or config.targets)");
     }
     if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber()) {
-      throw Napi::TypeError::New(env, "encodeExported(frameNumber, ptsMs, frameId) expected");
+      throw Napi::TypeError::New(env,
+                                 "encodeExported(frameNumber, ptsMs, frameId, slot?) expected");
+    }
+    size_t slot = 0;
+    if (info.Length() > 3 && !info[3].IsUndefined()) {
+      const double d = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : -1;
+      if (!(d >= 0 && d < static_cast<double>(targetCount_) &&
+            d == static_cast<double>(static_cast<size_t>(d)))) {
+        throw Napi::RangeError::New(env, "encodeExported(): slot must be an integer in 0.." +
+                                             std::to_string(targetCount_ - 1));
+      }
+      slot = static_cast<size_t>(d);
     }
     auto job = std::make_unique<Job>();
     job->exported = true;
     job->targetFrame = frameArg(info[0], "encodeExported()");
+    job->targetSlot = slot;
     job->ptsMs = static_cast<int64_t>(info[1].As<Napi::Number>().DoubleValue());
     job->frameId = info[2].As<Napi::Number>().DoubleValue();
     return Queue(env, std::move(job));
@@ -573,7 +613,7 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
   }
 
   Napi::Value ZeroCopy(const Napi::CallbackInfo& info) {
-    return Napi::Boolean::New(info.Env(), hasTarget_ && state_->encoder->zeroCopy());
+    return Napi::Boolean::New(info.Env(), targetCount_ > 0 && state_->encoder->zeroCopy());
   }
 
   Napi::Value WorkerThreadId(const Napi::CallbackInfo& info) {
@@ -630,7 +670,7 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
           currentBitrate = job->bitrate;
         }
         if (job->exported) {  // wait for the frame's semaphore, then NVENC / CUDA copy + CPU codec
-          s->encoder->encodeTarget(job->targetFrame, job->ptsMs, job->forceKeyframe, job->out);
+          s->encoder->encodeTarget(job->targetSlot, job->targetFrame, job->ptsMs, job->forceKeyframe, job->out);
         } else {
           const int w = s->settings.width, h = s->settings.height;
           Nv12View pic;
@@ -712,7 +752,7 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
   }
 
   std::shared_ptr<State> state_;
-  bool hasTarget_ = false;
+  size_t targetCount_ = 0;  // bound exported targets (ring slots)
   bool closing_ = false;
   bool forceKeyframe_ = false;
   int bitrate_ = 0;

@@ -112,23 +112,24 @@ class NvencEncoder final : public VideoEncoder {
     CudaContextScope scope(ctx_);
     target->attach();
     try {
-      targetReg_ = registerPtr(target->devicePtr(), d.pitch);
+      targetRegs_.push_back(registerPtr(target->devicePtr(), d.pitch));
     } catch (...) {
       target->detach();
       throw;
     }
-    VideoEncoder::bindTarget(std::move(target), timeoutMs);
+    VideoEncoder::bindTarget(std::move(target), timeoutMs);  // slot = targetRegs_.size() - 1
   }
 
-  void encodeTarget(uint64_t frame, int64_t ptsMs, bool forceKeyframe,
+  void encodeTarget(size_t slot, uint64_t frame, int64_t ptsMs, bool forceKeyframe,
                     EncodedFrame& out) override {
-    if (!target_ || targetReg_ == nullptr) {
-      throw EncoderError("encodeExported(): no exported GPU target is bound");
+    CudaExternalNv12& target = targetAt(slot);
+    if (slot >= targetRegs_.size() || targetRegs_[slot] == nullptr) {
+      throw EncoderError("encodeExported(): slot " + std::to_string(slot) + " is not registered");
     }
     // No torn frame: NVENC reads the buffer only after the frame's semaphore value was reached.
-    target_->waitFrame(frame, targetTimeoutMs_);
+    target.waitFrame(frame, targetTimeoutMs_);
     CudaContextScope scope(ctx_);
-    encodeRegistered(targetReg_, target_->desc().pitch, ptsMs, forceKeyframe, out);
+    encodeRegistered(targetRegs_[slot], target.desc().pitch, ptsMs, forceKeyframe, out);
   }
 
   void setBitrate(int bps) override {
@@ -146,7 +147,7 @@ class NvencEncoder final : public VideoEncoder {
   }
 
   void close() override {
-    if (enc_ == nullptr && !target_) return;
+    if (enc_ == nullptr && targets_.empty()) return;
     const CudaRuntime& rt = cudaRuntime();
     if (rt.cu != nullptr && ctx_ != nullptr && rt.cu->cuCtxPushCurrent(ctx_) == CUDA_SUCCESS) {
       destroySession();
@@ -155,8 +156,11 @@ class NvencEncoder final : public VideoEncoder {
       CUcontext dummy = nullptr;
       rt.cu->cuCtxPopCurrent(&dummy);
     }
-    if (target_) target_->detach();  // after nvEncUnregisterResource: the target may be freed now
-    target_.reset();
+    // After nvEncUnregisterResource: the targets may be freed now.
+    for (auto& t : targets_) {
+      if (t) t->detach();
+    }
+    targets_.clear();
   }
 
  private:
@@ -314,11 +318,14 @@ class NvencEncoder final : public VideoEncoder {
   /** Unregisters the inputs, frees the bitstream buffer, destroys the session (ctx current). */
   void destroySession() {
     if (enc_ == nullptr) return;
-    if (targetReg_ != nullptr) api_->nvEncUnregisterResource(enc_, targetReg_);
+    for (void* reg : targetRegs_) {
+      if (reg != nullptr) api_->nvEncUnregisterResource(enc_, reg);
+    }
+    targetRegs_.clear();
     if (uploadReg_ != nullptr) api_->nvEncUnregisterResource(enc_, uploadReg_);
     if (bitstream_ != nullptr) api_->nvEncDestroyBitstreamBuffer(enc_, bitstream_);
     api_->nvEncDestroyEncoder(enc_);
-    targetReg_ = uploadReg_ = bitstream_ = enc_ = nullptr;
+    uploadReg_ = bitstream_ = enc_ = nullptr;
   }
 
   EncoderSettings settings_;
@@ -329,7 +336,7 @@ class NvencEncoder final : public VideoEncoder {
   NV_ENC_CONFIG config_{};
   NV_ENC_INITIALIZE_PARAMS init_{};
   void* bitstream_ = nullptr;
-  void* targetReg_ = nullptr;
+  std::vector<void*> targetRegs_;  // registered CUdeviceptr of each bound target, by slot
   CUdeviceptr upload_ = 0;
   int uploadPitch_ = 0;
   void* uploadReg_ = nullptr;

@@ -26,16 +26,25 @@ std::unique_ptr<VideoEncoder> createVideoEncoder(const std::string& name) {
 }
 
 void VideoEncoder::bindTarget(std::shared_ptr<CudaExternalNv12> target, int timeoutMs) {
-  target_ = std::move(target);
+  targets_.push_back(std::move(target));
   targetTimeoutMs_ = timeoutMs;
 }
 
-void VideoEncoder::encodeTarget(uint64_t frame, int64_t ptsMs, bool forceKeyframe,
+CudaExternalNv12& VideoEncoder::targetAt(size_t slot) const {
+  if (targets_.empty()) throw EncoderError("encodeExported(): no exported GPU target is bound");
+  if (slot >= targets_.size() || !targets_[slot]) {
+    throw EncoderError("encodeExported(): slot " + std::to_string(slot) + " is not bound (" +
+                       std::to_string(targets_.size()) + " target(s))");
+  }
+  return *targets_[slot];
+}
+
+void VideoEncoder::encodeTarget(size_t slot, uint64_t frame, int64_t ptsMs, bool forceKeyframe,
                                 EncodedFrame& out) {
-  if (!target_) throw EncoderError("encodeExported(): no exported GPU target is bound");
-  const ExportedNv12Desc& d = target_->desc();
-  targetScratch_.resize(target_->frameBytes());
-  target_->copyToHost(frame, targetScratch_.data(), targetScratch_.size(), targetTimeoutMs_);
+  CudaExternalNv12& target = targetAt(slot);
+  const ExportedNv12Desc& d = target.desc();
+  targetScratch_.resize(target.frameBytes());
+  target.copyToHost(frame, targetScratch_.data(), targetScratch_.size(), targetTimeoutMs_);
   Nv12View pic;
   pic.y = targetScratch_.data();
   pic.uv = targetScratch_.data() + static_cast<size_t>(d.pitch) * d.height;

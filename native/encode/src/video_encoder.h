@@ -79,27 +79,32 @@ class VideoEncoder {
   virtual void close() = 0;
 
   /**
-   * Binds the exported GPU target that encodeTarget() reads (after open(), on the JS thread);
-   * `timeoutMs` bounds each wait for a frame's semaphore.
+   * Binds one exported GPU target that encodeTarget() reads (after open(), on the JS thread);
+   * `timeoutMs` bounds each wait for a frame's semaphore. Called once per target of a ring, in
+   * slot order: the first call binds slot 0, the next slot 1, and so on (a ring of targets lets
+   * the GPU write frame N+1 into another target while frame N is still being encoded).
    * The default keeps a reference; NVENC also registers the target's CUdeviceptr once
    * (nvEncRegisterResource, NV_ENC_INPUT_RESOURCE_TYPE_CUDADEVICEPTR with its pitch).
    * @throws EncoderError when the target does not match the settings or cannot be registered.
    */
   virtual void bindTarget(std::shared_ptr<CudaExternalNv12> target, int timeoutMs);
   /**
-   * Encodes frame number `frame` of the bound target (its timeline semaphore value). The default,
-   * for CPU encoders, waits for the semaphore and copies the pitched NV12 out of the CUDA mapping
-   * (cuMemcpyDtoHAsync) into a reused host buffer, then calls encode(). NVENC overrides it to
-   * encode straight from the CUDA device pointer (zero-copy).
-   * @throws EncoderError when no target is bound, the wait times out or the codec fails.
+   * Encodes frame number `frame` (its timeline semaphore value) of the target bound in `slot`.
+   * The default, for CPU encoders, waits for the semaphore and copies the pitched NV12 out of the
+   * CUDA mapping (cuMemcpyDtoHAsync) into a reused host buffer, then calls encode(). NVENC
+   * overrides it to encode straight from the CUDA device pointer (zero-copy).
+   * @throws EncoderError when no target is bound in `slot`, the wait times out or the codec fails.
    */
-  virtual void encodeTarget(uint64_t frame, int64_t ptsMs, bool forceKeyframe, EncodedFrame& out);
+  virtual void encodeTarget(size_t slot, uint64_t frame, int64_t ptsMs, bool forceKeyframe,
+                            EncodedFrame& out);
   /** True when encodeTarget() reads the GPU buffer in place (no host copy). */
   virtual bool zeroCopy() const { return false; }
 
  protected:
-  /** The bound target (null when none). */
-  std::shared_ptr<CudaExternalNv12> target_;
+  /** The bound targets, by slot (empty when none). */
+  std::vector<std::shared_ptr<CudaExternalNv12>> targets_;
+  /** The target bound in `slot`. @throws EncoderError when there is none. */
+  CudaExternalNv12& targetAt(size_t slot) const;
   /** Longest wait for an exported frame's semaphore, ms (bindTarget). */
   int targetTimeoutMs_ = 2000;
 
