@@ -45,7 +45,9 @@ export async function openNodeConformance(): Promise<NodeConformance> {
         {
           glb: glb.buffer.slice(glb.byteOffset, glb.byteOffset + glb.byteLength) as ArrayBuffer,
           loadGLB: async (bytes) =>
-            (await loadGLB(bytes)) as unknown as import('three/examples/jsm/loaders/GLTFLoader.js').GLTF,
+            (await loadGLB(
+              bytes,
+            )) as unknown as import('three/examples/jsm/loaders/GLTFLoader.js').GLTF,
         },
         device,
       );

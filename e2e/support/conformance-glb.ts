@@ -18,7 +18,12 @@ export class GlbBuilder {
     bufferViews: Json[];
     accessors: Json[];
     images: Json[];
-  } = { asset: { version: '2.0', generator: 'zerocast test GLB writer' }, bufferViews: [], accessors: [], images: [] };
+  } = {
+    asset: { version: '2.0', generator: 'zerocast test GLB writer' },
+    bufferViews: [],
+    accessors: [],
+    images: [],
+  };
   private chunks: Uint8Array[] = [];
   private length = 0;
 
@@ -44,9 +49,16 @@ export class GlbBuilder {
   ): number {
     const size = { SCALAR: 1, VEC2: 2, VEC3: 3, VEC4: 4, MAT4: 16 }[type];
     const componentType =
-      data instanceof Float32Array ? FLOAT : data instanceof Uint16Array ? UNSIGNED_SHORT : UNSIGNED_BYTE;
+      data instanceof Float32Array
+        ? FLOAT
+        : data instanceof Uint16Array
+          ? UNSIGNED_SHORT
+          : UNSIGNED_BYTE;
     const acc: Json = {
-      bufferView: this.bufferView(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), options.target),
+      bufferView: this.bufferView(
+        new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        options.target,
+      ),
       componentType,
       count: data.length / size,
       type,
@@ -190,11 +202,15 @@ export function buildTestModel(): Uint8Array {
     },
     indices: g.accessor(new Uint16Array(idx), 'SCALAR', { target: ELEMENT }),
     material: 0,
-    targets: [{ POSITION: g.accessor(new Float32Array(bulge), 'VEC3', { bounds: true, target: ARRAY }) }],
+    targets: [
+      { POSITION: g.accessor(new Float32Array(bulge), 'VEC3', { bounds: true, target: ARRAY }) },
+    ],
   };
   const ground = {
     attributes: {
-      POSITION: g.accessor(new Float32Array([-2, 0, -2, 2, 0, -2, -2, 0, 2, 2, 0, 2]), 'VEC3', { bounds: true }),
+      POSITION: g.accessor(new Float32Array([-2, 0, -2, 2, 0, -2, -2, 0, 2, 2, 0, 2]), 'VEC3', {
+        bounds: true,
+      }),
       NORMAL: g.accessor(new Float32Array([0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0]), 'VEC3'),
       TEXCOORD_0: g.accessor(new Float32Array([0, 0, 2, 0, 0, 2, 2, 2]), 'VEC2'),
     },
@@ -208,7 +224,9 @@ export function buildTestModel(): Uint8Array {
   });
   const times = g.accessor(new Float32Array([0, 1, 2]), 'SCALAR', { bounds: true });
   const q = (ax: 'x' | 'z', angle: number): number[] =>
-    ax === 'x' ? [Math.sin(angle / 2), 0, 0, Math.cos(angle / 2)] : [0, 0, Math.sin(angle / 2), Math.cos(angle / 2)];
+    ax === 'x'
+      ? [Math.sin(angle / 2), 0, 0, Math.cos(angle / 2)]
+      : [0, 0, Math.sin(angle / 2), Math.cos(angle / 2)];
   const rot1 = g.accessor(new Float32Array([...q('z', 0), ...q('z', 0.7), ...q('z', 0)]), 'VEC4');
   const rot2 = g.accessor(new Float32Array([...q('x', 0), ...q('x', -0.8), ...q('x', 0)]), 'VEC4');
   const morph = g.accessor(new Float32Array([0, 1, 0]), 'SCALAR');
@@ -236,8 +254,22 @@ export function buildTestModel(): Uint8Array {
       { sampler: 0, source: 1 },
     ],
     materials: [
-      { name: 'Stripes', pbrMetallicRoughness: { baseColorTexture: { index: 0 }, metallicFactor: 0, roughnessFactor: 0.55 } },
-      { name: 'Ground', pbrMetallicRoughness: { baseColorTexture: { index: 1 }, metallicFactor: 0, roughnessFactor: 0.9 } },
+      {
+        name: 'Stripes',
+        pbrMetallicRoughness: {
+          baseColorTexture: { index: 0 },
+          metallicFactor: 0,
+          roughnessFactor: 0.55,
+        },
+      },
+      {
+        name: 'Ground',
+        pbrMetallicRoughness: {
+          baseColorTexture: { index: 1 },
+          metallicFactor: 0,
+          roughnessFactor: 0.9,
+        },
+      },
     ],
     animations: [
       {

@@ -182,6 +182,11 @@ export const EncoderAttempt = z.object({
   ok: z.boolean(),
   /** Why the backend was not used. */
   reason: z.string().optional(),
+  /**
+   * How frames reach this backend: `cuda-zero-copy` (NVENC reads the exported GPU target),
+   * `cuda-copy` (OpenH264 fed from the CUDA mapping) or `map-async` (WebGPU readback).
+   */
+  input: z.enum(['cuda-zero-copy', 'cuda-copy', 'map-async']).optional(),
 });
 /** One step of the encoder fallback chain. */
 export type EncoderAttempt = z.infer<typeof EncoderAttempt>;
@@ -190,6 +195,8 @@ export type EncoderAttempt = z.infer<typeof EncoderAttempt>;
 export const EncoderInfo = z.object({
   name: z.string(),
   chain: z.array(EncoderAttempt),
+  /** How frames reach the encoder in use (see {@link EncoderAttempt} `input`). */
+  input: z.enum(['cuda-zero-copy', 'cuda-copy', 'map-async']).optional(),
 });
 /** The H.264 encoder in use. */
 export type EncoderInfo = z.infer<typeof EncoderInfo>;

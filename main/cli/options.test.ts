@@ -5,6 +5,7 @@ import {
   parseIntIn,
   parseScene,
   parseSize,
+  parseModelPath,
   serveCommand,
   type ServeOptions,
 } from './options.ts';
@@ -106,5 +107,27 @@ describe('serve options', () => {
       rfbPassword: 'pw',
       interactive: true,
     });
+  });
+
+  it('takes a .glb model as the positional argument, with options around it', async () => {
+    let got: ServeOptions | undefined;
+    await serveCommand(async (o) => {
+      got = o;
+    }).parseAsync(['--size', '640x360', 'models/robot.glb', '--fps', '30'], { from: 'user' });
+    expect(got).toMatchObject({ model: 'models/robot.glb', width: 640, height: 360, fps: 30 });
+    let none: ServeOptions | undefined;
+    await serveCommand(async (o) => {
+      none = o;
+    }).parseAsync([], { from: 'user' });
+    expect(none && 'model' in none).toBe(false);
+  });
+
+  it('rejects a model argument that is not a .glb', async () => {
+    expect(() => parseModelPath('scene.gltf')).toThrow(/\.glb file/);
+    expect(parseModelPath('a/B.GLB')).toBe('a/B.GLB');
+    const cmd = serveCommand(async () => {})
+      .exitOverride()
+      .configureOutput({ writeErr: () => {} });
+    await expect(cmd.parseAsync(['notes.txt'], { from: 'user' })).rejects.toThrow(/\.glb file/);
   });
 });

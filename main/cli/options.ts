@@ -2,7 +2,7 @@
  * `serve` command-line options: definitions (commander) and the parsers for sizes, bitrates and
  * ports, with errors that say what is wrong and what is accepted.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { BUILTIN_SCENES, DEFAULT_SCENE } from '../scenes/index.ts';
 import { DEFAULT_SETTINGS, validateSize, type StreamSettings } from '../engine/settings.ts';
 
@@ -20,6 +20,8 @@ export interface ServeOptions extends StreamSettings {
   rfbPassword: string | undefined;
   /** Let viewers' pointer and keys drive the camera. */
   interactive: boolean;
+  /** A .glb file to stream instead of the built-in scene (the positional argument), if given. */
+  model?: string;
 }
 
 /** Parses `1280x720` into pixels. @throws InvalidArgumentError on anything else. */
@@ -73,6 +75,14 @@ export function parseScene(value: string): string {
     throw new InvalidArgumentError(
       `unknown scene "${value}"; built-in scenes: ${BUILTIN_SCENES.map((s) => s.name).join(', ')}`,
     );
+  }
+  return value;
+}
+
+/** Checks the model argument names a .glb file. @throws InvalidArgumentError otherwise. */
+export function parseModelPath(value: string): string {
+  if (!/\.glb$/i.test(value.trim())) {
+    throw new InvalidArgumentError(`the model must be a .glb file (glTF binary), got "${value}"`);
   }
   return value;
 }
@@ -147,8 +157,14 @@ export function serveCommand(action: (options: ServeOptions) => Promise<void>): 
         "let viewers' pointer and keys orbit and zoom the camera",
       ).default(false),
     )
+    .addArgument(
+      new Argument(
+        '[model]',
+        'a glTF binary (.glb) to stream, framed and orbited, instead of --scene',
+      ).argParser(parseModelPath),
+    )
     .addHelpText('after', `\nBuilt-in scenes:\n${scenes}\n`)
-    .action(async (raw: Record<string, unknown>) => {
+    .action(async (model: string | undefined, raw: Record<string, unknown>) => {
       const { width, height } = parseSize(String(raw.size));
       const fps = raw.fps as number;
       await action({
@@ -164,6 +180,7 @@ export function serveCommand(action: (options: ServeOptions) => Promise<void>): 
         rfbPort: raw.rfbPort as number,
         rfbPassword: raw.rfbPassword as string | undefined,
         interactive: raw.interactive as boolean,
+        ...(model !== undefined ? { model } : {}),
       });
     });
 }

@@ -10,6 +10,8 @@ import { createLogger, type Logger } from '../engine/log.ts';
 import { createServer, type ZerocastServer } from '../server/server.ts';
 import type { ViewerAssets } from '../server/viewer-assets.ts';
 import { BUILTIN_SCENES } from '../scenes/index.ts';
+import { loadModelScene } from '../scenes/gltf.ts';
+import { readFile } from 'node:fs/promises';
 import { registerControlRoutes, SceneThumbnails, toApiStatus } from '../api/routes.ts';
 import { registerUi } from '../api/ui-route.ts';
 import type { Status } from '../api/schema.ts';
@@ -89,7 +91,22 @@ export async function startServe(
       ...(extra.viewer ? { viewer: extra.viewer } : {}),
       whep: { logger: log.child({ room: 'whep' }) },
     });
-    registerControlRoutes(server.app, { engine, scenes: BUILTIN_SCENES, thumbnails, status });
+    if (options.model) {
+      let glb: Uint8Array;
+      try {
+        glb = await readFile(options.model);
+      } catch (error) {
+        throw new Error(`cannot read the model ${options.model}: ${(error as Error).message}`);
+      }
+      engine.showScene(await loadModelScene(glb, options.model));
+    }
+    registerControlRoutes(server.app, {
+      engine,
+      scenes: BUILTIN_SCENES,
+      thumbnails,
+      status,
+      loadModel: async (glb) => engine.showScene(await loadModelScene(glb, 'uploaded-model')),
+    });
     await registerUi(server.app);
     if (options.rfbPort > 0) {
       rfb = new RfbServer({
@@ -168,7 +185,7 @@ export async function main(argv: string[]): Promise<void> {
     const s = engine.current;
     const adapter = engine.adapter;
     const lines = [
-      `Zerocast is streaming "${s.scene}" at ${s.width}x${s.height}, ${s.fps} fps, ${(s.bitrate / 1e6).toFixed(1)} Mbit/s`,
+      `Zerocast is streaming ${options.model ? `the model ${options.model}` : `"${s.scene}"`} at ${s.width}x${s.height}, ${s.fps} fps, ${(s.bitrate / 1e6).toFixed(1)} Mbit/s`,
       `  GPU adapter:   ${adapter.name} (${adapter.backend}, ${adapter.type})`,
       `  encoder:       ${engine.status().encoder.name}`,
       `  viewer:        ${running.viewerUrl}`,

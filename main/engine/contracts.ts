@@ -100,8 +100,14 @@ export interface FrameTiming {
   id: number;
   /** Wall-clock time the frame started, ms since the Unix epoch. */
   startMs: number;
-  /** Stage durations in ms. */
+  /** Stage durations in ms, measured on the CPU (wall time of each step). */
   stages: FrameStages;
+  /**
+   * GPU durations in ms of the stages that run on the GPU (`render`, `convert`), from WebGPU
+   * timestamp queries — present only where the adapter has `timestamp-query` (lavapipe and NVIDIA
+   * do); absent means only the CPU times in `stages` exist for this frame.
+   */
+  gpuStages?: FrameStages;
   /** Size of the encoded access unit in bytes (0 when none). */
   bytes: number;
   /** Whether the access unit was an IDR. */

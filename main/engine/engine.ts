@@ -7,6 +7,18 @@
  * pass + copy to a staging buffer (same queue) → mapAsync readback → encode on the encoder's worker
  * thread → every output's `onAccessUnit`. Up to {@link MAX_IN_FLIGHT} frames overlap; a frame that
  * would exceed that is dropped (and recorded as dropped) rather than queued, so latency stays bounded.
+ *
+ * Zero-copy (Linux/NVIDIA, issue 4): the device is opened exportable and the converter writes a
+ * ring of exported NV12 targets (main/convert/nv12.ts) that the encoder imports into CUDA once.
+ * When the chosen encoder can encode them (`canEncodeExported`: NVENC in place, or OpenH264 fed
+ * by a CUDA copy), a frame is render → NV12 pass (its submit signals the slot's timeline with the
+ * frame number) → `encodeExported(frameNumber, pts, slot)`: no mapAsync on the encode path; the
+ * slot is reused only after that encode settled. NV12 bytes for `onFrame` listeners (RFB
+ * ZRLE/Raw) and {@link Engine.latestFrame} are then read back separately (a staging copy in the
+ * same submit, mapped off the encode path) only while someone wants them: while a listener with
+ * `onFrame` is subscribed, or for 5 s after a `latestFrame()` call. Set ZEROCAST_EXPORT=off to
+ * force the mapAsync path. Teardown: loop → encoder.close() (CUDA imports) → converter (Vulkan
+ * buffers, semaphores) → device.
  */
 import type {
   AccessUnit,
@@ -18,20 +30,27 @@ import type {
   StreamSource,
 } from './contracts.ts';
 import { FrameTimingRing } from './frame-timing.ts';
-import { Nv12Converter } from '../convert/nv12.ts';
+import { Nv12Converter, type Nv12Job } from '../convert/nv12.ts';
 import {
   findScene,
   type SceneDefinition,
   type SceneInstance,
   type Three,
 } from '../scenes/index.ts';
-import { selectEncoder, type EncoderSelection, type TimedAccessUnit } from '../encode/index.ts';
+import {
+  canEncodeExported,
+  describeChain,
+  selectEncoder,
+  type EncoderSelection,
+  type TimedAccessUnit,
+} from '../encode/index.ts';
 import {
   createFrameCanvas,
   installWebGPU,
   type AdapterReport,
   type FrameCanvas,
 } from '../webgpu/index.ts';
+import { GpuStageTimer } from '../webgpu/timestamps.ts';
 import type { Logger } from './log.ts';
 import { CameraControl } from './camera-control.ts';
 import { validateSize, type StreamSettings } from './settings.ts';
@@ -44,7 +63,7 @@ export const MAX_IN_FLIGHT = 3;
 /** What `GET /api/status` reports about the engine. */
 export interface EngineStatus {
   adapter: AdapterReport;
-  encoder: { name: string; chain: EncoderSelection['chain'] };
+  encoder: { name: string; chain: EncoderSelection['chain']; input: EncoderSelection['input'] };
   settings: StreamSettings;
   live: boolean;
   framesRendered: number;
@@ -81,10 +100,16 @@ export class Engine implements StreamSource {
   private encodedTimes: number[] = [];
   /** Bumped when the encoder or converter is replaced, so late results of the old one are ignored. */
   private generation = 0;
+  /** Set by stop(): a device loss from then on is the engine's own teardown, not a failure. */
+  private stopping = false;
+  /** True while reconfigure() swaps encoder and converter: frames are dropped meanwhile. */
+  private swapping = false;
+  /** performance.now() of the last latestFrame() call (zero-copy path: read back while wanted). */
+  private latestWantedAt = Number.NEGATIVE_INFINITY;
 
   private constructor(
     private readonly THREE: Three,
-    private readonly device: GPUDevice,
+    private device: GPUDevice,
     readonly adapter: AdapterReport,
     private readonly log: Logger,
     settings: StreamSettings,
@@ -101,13 +126,7 @@ export class Engine implements StreamSource {
   static async create(settings: StreamSettings, log: Logger): Promise<Engine> {
     const sceneDef = findScene(settings.scene);
     validateSize(settings.width, settings.height);
-    const { gpu, adapter: report } = await installWebGPU();
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter)
-      throw new Error('no WebGPU adapter: install a Vulkan driver (Debian: mesa-vulkan-drivers)');
-    const device = await adapter.requestDevice({
-      requiredFeatures: [...adapter.features] as GPUFeatureName[],
-    });
+    const { device, report } = await openDevice();
     const THREE = (await import('three/webgpu')) as Three;
     const engine = new Engine(THREE, device, report, log, settings);
     await engine.open(sceneDef);
@@ -115,6 +134,13 @@ export class Engine implements StreamSource {
   }
 
   private async open(sceneDef: SceneDefinition): Promise<void> {
+    await this.openRendering(sceneDef);
+    this.openEncoder();
+    this.watchDevice();
+  }
+
+  /** Canvas, renderer, NV12 converter and scene instance on the current device. */
+  private async openRendering(sceneDef: SceneDefinition): Promise<void> {
     const { width, height } = this.settings;
     this.canvas = createFrameCanvas(width, height);
     this.renderer = new this.THREE.WebGPURenderer({
@@ -129,10 +155,102 @@ export class Engine implements StreamSource {
     }
     this.renderer.setPixelRatio(1);
     this.renderer.setSize(width, height, false);
-    this.converter = new Nv12Converter(this.device, width, height);
+    this.converter = this.createConverter(width, height);
+    this.gpuTimer = GpuStageTimer.create(this.device, 3, MAX_IN_FLIGHT + 1);
     this.useScene(sceneDef);
-    this.encoderChoice = selectEncoder(this.encoderConfig());
+  }
+
+  /** GPU timestamps of the render and convert stages; null without `timestamp-query`. */
+  private gpuTimer: GpuStageTimer | null = null;
+
+  /** Recovers from a loss of the current device (see {@link recoverDevice}). */
+  private watchDevice(): void {
+    const device = this.device;
+    void device.lost.then((info) => {
+      if (this.stopping || device !== this.device) return;
+      void this.recoverDevice(info).catch((error: unknown) => {
+        this.log.error({ err: error }, 'GPU device recovery failed; the stream stays stopped');
+        this.running = false;
+        this.isLive = false;
+      });
+    });
+  }
+
+  /**
+   * After `device.lost` (driver reset, GPU removed, or `destroy()` by someone other than
+   * {@link stop}): opens a new device and rebuilds the renderer, the NV12 converter and the scene
+   * on it; the encoder and every output stay (the next access unit is an IDR). On the zero-copy path
+   * the encoder imported the old device's exported ring, so it is reopened on the new ring.
+   * Frames meanwhile are dropped as `reconfiguring`.
+   */
+  private async recoverDevice(info: GPUDeviceLostInfo): Promise<void> {
+    this.log.warn({ reason: info.reason, message: info.message }, 'GPU device lost; recreating it');
+    this.generation++;
+    this.swapping = true;
+    try {
+      // Frames in flight on the dead device may never settle: wait a little, not forever.
+      await Promise.race([this.inFlightDone, new Promise((r) => setTimeout(r, 2000))]);
+      const reopenEncoder = this.converter.exported;
+      if (reopenEncoder) await this.encoder.close().catch(() => undefined);
+      for (const free of [
+        () => this.sceneInstance.dispose(),
+        () => this.converter.dispose(),
+        () => this.renderer.dispose(),
+        () => this.gpuTimer?.destroy(),
+      ]) {
+        try {
+          free();
+        } catch {
+          // objects of a lost device: nothing to free on the GPU any more
+        }
+      }
+      this.sceneInstance = undefined as unknown as SceneInstance;
+      const { device } = await openDevice();
+      this.device = device;
+      this.latest = undefined;
+      await this.openRendering(this.sceneDef);
+      if (reopenEncoder) this.openEncoder();
+      else this.encoder.requestKeyframe();
+      this.deviceRecoveries++;
+      this.watchDevice();
+      this.log.info({ recoveries: this.deviceRecoveries }, 'GPU device recreated; streaming on');
+    } finally {
+      this.swapping = false;
+    }
+  }
+
+  /** How many times the engine recreated a lost GPU device. */
+  deviceRecoveries = 0;
+
+  /**
+   * The GPU device frames are rendered on now (it changes after a device loss). For tests, benchmarks
+   * and diagnostics (e.g. `zerocastMemoryReport()`); don't hold on to it across frames.
+   */
+  get gpuDevice(): GPUDevice {
+    return this.device;
+  }
+
+  /** The NV12 converter for a size: a ring of exported targets where the device can export. */
+  private createConverter(width: number, height: number): Nv12Converter {
+    return new Nv12Converter(this.device, width, height, {
+      export: exportDisabled() ? 'off' : 'auto',
+    });
+  }
+
+  /**
+   * Selects the encoder for the current converter (handing it the exported ring, or why there is
+   * none), logs the chain and keeps it for {@link status}.
+   */
+  private openEncoder(): void {
+    const gpu = exportDisabled()
+      ? { unavailable: 'disabled by ZEROCAST_EXPORT=off' }
+      : this.converter.encoderTarget();
+    this.encoderChoice = selectEncoder(this.encoderConfig(), { gpu });
     this.encoder = this.encoderChoice.encoder;
+    this.log.info(
+      { chain: this.encoderChoice.chain, input: this.encoderChoice.input },
+      `encoder: ${describeChain(this.encoderChoice.chain)}`,
+    );
   }
 
   private encoderConfig(): EncoderConfig {
@@ -178,6 +296,7 @@ export class Engine implements StreamSource {
   }
 
   latestFrame(): Nv12Frame | undefined {
+    this.latestWantedAt = performance.now();
     return this.latest;
   }
 
@@ -210,6 +329,16 @@ export class Engine implements StreamSource {
     this.log.info({ scene: def.name }, 'scene changed');
   }
 
+  /**
+   * Shows a scene that is not built in (a loaded glTF model, see main/scenes/gltf.ts) from the next
+   * frame on; `current.scene` becomes its name. The previous scene instance is disposed.
+   */
+  showScene(def: SceneDefinition): void {
+    this.useScene(def);
+    this.settings.scene = def.name;
+    this.log.info({ scene: def.name }, 'scene changed');
+  }
+
   /** Changes the target bitrate (bits/s) live. @throws RangeError outside 50 kbit/s .. 200 Mbit/s. */
   setBitrate(bitsPerSecond: number): void {
     if (!Number.isFinite(bitsPerSecond) || bitsPerSecond < 50_000 || bitsPerSecond > 200_000_000) {
@@ -236,20 +365,28 @@ export class Engine implements StreamSource {
       throw new RangeError(`keyframe interval must be >= 1, got ${next.keyframeInterval}`);
     const resized = next.width !== this.settings.width || next.height !== this.settings.height;
     this.generation++;
-    await this.inFlightDone;
-    this.settings = next;
-    if (resized) {
-      this.canvas.resize(next.width, next.height);
-      this.renderer.setSize(next.width, next.height, false);
-      this.sceneInstance.resize(next.width, next.height);
-      this.converter.dispose();
-      this.converter = new Nv12Converter(this.device, next.width, next.height);
-      this.latest = undefined;
+    this.swapping = true;
+    try {
+      await this.inFlightDone;
+      this.settings = next;
+      // Teardown order: the old encoder (and its CUDA imports of the exported ring) first, then
+      // the converter's Vulkan objects. An exported ring was handed to that encoder, so a new
+      // encoder needs a new ring even at the same size.
+      await this.encoder.close();
+      if (resized) {
+        this.canvas.resize(next.width, next.height);
+        this.renderer.setSize(next.width, next.height, false);
+        this.sceneInstance.resize(next.width, next.height);
+        this.latest = undefined;
+      }
+      if (resized || this.converter.exported) {
+        this.converter.dispose();
+        this.converter = this.createConverter(next.width, next.height);
+      }
+      this.openEncoder();
+    } finally {
+      this.swapping = false;
     }
-    const oldEncoder = this.encoder;
-    this.encoderChoice = selectEncoder(this.encoderConfig());
-    this.encoder = this.encoderChoice.encoder;
-    await oldEncoder.close();
     if (resized) for (const l of this.listeners) l.onResize?.(next.width, next.height);
     this.log.info({ ...changes }, 'stream reconfigured');
   }
@@ -260,7 +397,11 @@ export class Engine implements StreamSource {
     this.encodedTimes = this.encodedTimes.filter((t) => now - t <= 1000);
     return {
       adapter: this.adapter,
-      encoder: { name: this.encoder.name, chain: this.encoderChoice.chain },
+      encoder: {
+        name: this.encoder.name,
+        chain: this.encoderChoice.chain,
+        input: this.encoderChoice.input,
+      },
       settings: { ...this.settings },
       live: this.isLive,
       framesRendered: this.counters.rendered,
@@ -277,13 +418,14 @@ export class Engine implements StreamSource {
   async renderOnce(
     timeMs?: number,
   ): Promise<{ frame: Nv12Frame; au: AccessUnit | null; stages: FrameStages }> {
-    const result = await this.frame(timeMs ?? this.nextFrameId * (1000 / this.settings.fps));
-    if (!result) throw new Error('frame dropped: the pipeline is full');
-    return result;
+    const result = await this.frame(timeMs ?? this.nextFrameId * (1000 / this.settings.fps), true);
+    if (!result?.frame) throw new Error('frame dropped: the pipeline is full');
+    return { ...result, frame: result.frame };
   }
 
   /** Stops the loop, waits for frames in flight and frees the encoder, GPU objects and device. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -293,6 +435,7 @@ export class Engine implements StreamSource {
     this.sceneInstance?.dispose();
     this.converter?.dispose();
     this.renderer?.dispose();
+    this.gpuTimer?.destroy();
     this.device.destroy();
     this.listeners.clear();
   }
@@ -314,11 +457,33 @@ export class Engine implements StreamSource {
     );
   }
 
+  /** Whether NV12 bytes are wanted on the CPU (zero-copy path): onFrame listeners, latestFrame(). */
+  private wantsFrames(): boolean {
+    if (performance.now() - this.latestWantedAt < 5000) return true;
+    for (const l of this.listeners) if (typeof l.onFrame === 'function') return true;
+    return false;
+  }
+
   private async frame(
     ptsMs: number,
-  ): Promise<{ frame: Nv12Frame; au: AccessUnit | null; stages: FrameStages } | undefined> {
+    readback = false,
+  ): Promise<
+    { frame: Nv12Frame | undefined; au: AccessUnit | null; stages: FrameStages } | undefined
+  > {
     const id = this.nextFrameId++;
     const startMs = Date.now();
+    if (this.swapping) {
+      this.counters.dropped++;
+      this.timing.push({
+        id,
+        startMs,
+        stages: {},
+        bytes: 0,
+        keyframe: false,
+        dropped: 'reconfiguring',
+      });
+      return undefined;
+    }
     if (this.inFlight >= MAX_IN_FLIGHT || !this.converter.canConvert) {
       this.counters.dropped++;
       this.timing.push({
@@ -338,34 +503,64 @@ export class Engine implements StreamSource {
     const mine = new Promise<void>((resolve) => (release = resolve));
     this.inFlightDone = Promise.all([previous, mine]).then(() => undefined);
     const stages: FrameStages = {};
+    // GPU timestamps around render and convert where the adapter has `timestamp-query`.
+    const marks = this.gpuTimer?.begin() ?? null;
+    let gpuRead: Promise<number[] | null> | undefined;
     try {
       const t0 = performance.now();
       this.sceneInstance.update(ptsMs, id);
       this.input.apply(this.sceneInstance.camera, this.sceneInstance.target);
+      marks?.mark(0);
       this.renderer.render(this.sceneInstance.scene, this.sceneInstance.camera);
+      marks?.mark(1);
       const t1 = performance.now();
       stages.render = t1 - t0;
       const converter = this.converter;
-      const job = converter.convert(this.canvas.currentTexture());
+      const encoder = this.encoder;
+      // Zero-copy: the encoder reads the exported slot after waiting for its timeline value.
+      const zeroCopy = converter.semaphores && canEncodeExported(encoder);
+      const job: Nv12Job = converter.convert(this.canvas.currentTexture(), {
+        readback: !zeroCopy || readback || this.wantsFrames(),
+      });
       const t2 = performance.now();
       stages.convert = t2 - t1;
-      const data = await job.done;
-      const t3 = performance.now();
-      stages.readback = t3 - t2;
-      this.counters.rendered++;
-      const frame: Nv12Frame = {
-        id,
-        width: converter.width,
-        height: converter.height,
-        pitch: converter.pitch,
-        data,
-        ptsMs,
-      };
-      if (generation !== this.generation) return undefined;
-      this.latest = frame;
-      for (const l of this.listeners) l.onFrame?.(frame);
-      const encoder = this.encoder;
-      const au = await encoder.encode(frame);
+      if (marks) {
+        marks.mark(2);
+        gpuRead = marks.read();
+      }
+      let t3 = t2;
+      let frame: Nv12Frame | undefined;
+      let au: AccessUnit | null;
+      const encoding = zeroCopy
+        ? encoder.encodeExported(job.frameNumber, ptsMs, job.slot, id)
+        : undefined;
+      encoding?.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
+      try {
+        if (job.done) {
+          const data = await job.done;
+          t3 = performance.now();
+          stages.readback = t3 - t2;
+          frame = {
+            id,
+            width: converter.width,
+            height: converter.height,
+            pitch: converter.pitch,
+            data,
+            ptsMs,
+          };
+        }
+        this.counters.rendered++;
+        if (generation !== this.generation) return undefined;
+        if (frame) {
+          this.latest = frame;
+          for (const l of this.listeners) l.onFrame?.(frame);
+        }
+        au = encoding ? await encoding : await encoder.encode(frame!);
+      } finally {
+        // The slot may be written again only once nothing reads it (no torn frames).
+        if (encoding) await encoding.catch(() => undefined);
+        job.release();
+      }
       const t4 = performance.now();
       stages.encode = (au as TimedAccessUnit | null)?.encodeMs ?? t4 - t3;
       if (generation !== this.generation) return undefined;
@@ -383,10 +578,12 @@ export class Engine implements StreamSource {
         }
         stages.send = performance.now() - t4;
       }
+      const gpu = gpuRead ? await gpuRead : null;
       this.timing.push({
         id,
         startMs,
         stages,
+        ...(gpu ? { gpuStages: { render: gpu[0]!, convert: gpu[1]! } } : {}),
         bytes: au?.data.byteLength ?? 0,
         keyframe: au?.keyframe ?? false,
       });
@@ -398,8 +595,32 @@ export class Engine implements StreamSource {
       else throw error;
       return undefined;
     } finally {
+      if (marks && !gpuRead) void marks.read(); // frees the query slot of a failed frame
       this.inFlight--;
       release();
     }
   }
+}
+
+/**
+ * Opens the GPU: WebGPU installed, a high-performance adapter (hardware, else lavapipe), a device
+ * with every adapter feature and, unless ZEROCAST_EXPORT=off, Vulkan export (zero-copy).
+ * @throws Error naming what to install when there is no adapter.
+ */
+async function openDevice(): Promise<{ device: GPUDevice; report: AdapterReport }> {
+  const { gpu, adapter: report } = await installWebGPU();
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter)
+    throw new Error('no WebGPU adapter: install a Vulkan driver (Debian: mesa-vulkan-drivers)');
+  const device = await adapter.requestDevice({
+    requiredFeatures: [...adapter.features] as GPUFeatureName[],
+    // Zerocast extension: VK_KHR_external_memory_fd/semaphore_fd where available (zero-copy).
+    zerocastExportable: !exportDisabled(),
+  } as GPUDeviceDescriptor);
+  return { device, report };
+}
+
+/** True when ZEROCAST_EXPORT=off forces the mapAsync path (no exportable device, no CUDA). */
+function exportDisabled(): boolean {
+  return process.env.ZEROCAST_EXPORT === 'off';
 }

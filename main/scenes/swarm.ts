@@ -74,7 +74,11 @@ export const swarm: SceneDefinition = {
           mesh.setMatrixAt(i, dummy.matrix);
         }
         mesh.instanceMatrix.needsUpdate = true;
-        camera.position.set(Math.sin(t * 0.1) * 24, 4 + Math.sin(t * 0.07) * 6, Math.cos(t * 0.1) * 24);
+        camera.position.set(
+          Math.sin(t * 0.1) * 24,
+          4 + Math.sin(t * 0.07) * 6,
+          Math.cos(t * 0.1) * 24,
+        );
         camera.lookAt(0, 0, 0);
       },
       resize(w, h) {

@@ -352,6 +352,22 @@ export class GPUDeviceLostInfo {
 
 type UncapturedHandler = ((this: GPUDevice, ev: GPUUncapturedErrorEvent) => unknown) | null;
 
+/** What {@link GPUDevice.zerocastMemoryReport} returns (non-standard). */
+export interface ZerocastMemoryReport {
+  /** False where the backend keeps no allocator report (then the byte counts are 0). */
+  available: boolean;
+  /** Bytes of GPU memory in live sub-allocations (buffers, textures) of this device. */
+  allocatedBytes: number;
+  /** Bytes of device memory blocks the allocator holds (allocated plus free space in them). */
+  reservedBytes: number;
+  /** Number of live sub-allocations. */
+  allocations: number;
+  /** Number of device memory blocks. */
+  blocks: number;
+  /** Live native handles of the addon (every kind, every device). */
+  liveHandles: number;
+}
+
 /** GPUDevice (WebGPU §4.4). An EventTarget that fires `uncapturederror`. */
 export class GPUDevice extends EventTarget {
   label: string;
@@ -422,6 +438,15 @@ export class GPUDevice extends EventTarget {
     this.destroyed = true;
     clearInterval(this.watch);
     this.resolveLost(new GPUDeviceLostInfo(reason, message));
+  }
+
+  /**
+   * Non-standard (Zerocast): what wgpu's GPU memory allocator holds for this device right now
+   * (`wgpu::Device::generate_allocator_report`; on Vulkan, gpu-allocator's report) plus the
+   * addon's live handle count. For leak checks and diagnostics, e.g. `bench/leak.bench.ts`.
+   */
+  zerocastMemoryReport(): ZerocastMemoryReport {
+    return JSON.parse(N().deviceMemoryReport(this._id)) as ZerocastMemoryReport;
   }
 
   /** GPUDevice.destroy(): `lost` resolves with reason `destroyed`. */
@@ -1229,22 +1254,35 @@ export class GPUComputePassEncoder {
 
 /** GPURenderBundleEncoder (WebGPU §18). Recorded; built natively at `finish()`. */
 export class GPURenderBundleEncoder extends RenderCommands {
+  /**
+   * The descriptor as it was at creation: WebGPU reads it then, and callers may reuse the object
+   * (three.js r187 pools its descriptors and resets them right after `createRenderBundleEncoder`).
+   */
+  private readonly layout: {
+    colorFormats: (GPUTextureFormat | null | undefined)[];
+    depthStencilFormat: GPUTextureFormat | undefined;
+    sampleCount: number;
+    depthReadOnly: boolean;
+    stencilReadOnly: boolean;
+  };
+
   constructor(
     private readonly device: GPUDevice,
-    private readonly desc: GPURenderBundleEncoderDescriptor,
+    desc: GPURenderBundleEncoderDescriptor,
   ) {
     super();
     this.label = desc.label ?? '';
+    this.layout = {
+      colorFormats: [...desc.colorFormats],
+      depthStencilFormat: desc.depthStencilFormat,
+      sampleCount: desc.sampleCount ?? 1,
+      depthReadOnly: desc.depthReadOnly ?? false,
+      stencilReadOnly: desc.stencilReadOnly ?? false,
+    };
   }
 
   finish(desc: GPURenderBundleDescriptor = {}): GPURenderBundle {
-    const d = {
-      colorFormats: [...this.desc.colorFormats],
-      depthStencilFormat: this.desc.depthStencilFormat,
-      sampleCount: this.desc.sampleCount ?? 1,
-      depthReadOnly: this.desc.depthReadOnly ?? false,
-      stencilReadOnly: this.desc.stencilReadOnly ?? false,
-    };
+    const d = this.layout;
     try {
       const id = N().createRenderBundle(
         this.device._id,

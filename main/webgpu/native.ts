@@ -58,6 +58,8 @@ export interface NativeGpu {
   deviceLimits(device: number): string;
   deviceDestroy(device: number): void;
   deviceLostInfo(device: number): string[] | null;
+  /** Non-standard: wgpu's allocator report as JSON (see {@link ZerocastMemoryReport} in gpu.ts). */
+  deviceMemoryReport(device: number): string;
   devicePoll(device: number): boolean;
   release(id: number): void;
   liveHandles(): number;

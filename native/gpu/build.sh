@@ -9,6 +9,9 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "native/gpu: cargo not found; install Rust (https://rustup.rs) to build the WebGPU addon" >&2
   exit 1
 fi
+if [[ ! -d target/release ]]; then
+  echo "native/gpu: first build of the WebGPU addon (cargo build --release; several minutes on 2 cores) ..." >&2
+fi
 cargo build --release --quiet
 case "$(uname -s)" in
   Darwin) lib="target/release/libzerocast_gpu.dylib" ;;

@@ -8,7 +8,8 @@ export const GLTF_POSE_TIME = 0.6;
 
 export const gltfSkinnedMorph: ConformanceScene = {
   name: 'gltf-skinned-morph',
-  covers: 'GLTFLoader (GLB, embedded PNG/JPEG), SkinnedMesh + skeleton, morph targets, AnimationMixer at a fixed time',
+  covers:
+    'GLTFLoader (GLB, embedded PNG/JPEG), SkinnedMesh + skeleton, morph targets, AnimationMixer at a fixed time',
   async setup({ renderer, loadGLB, glb }) {
     const gltf = await loadGLB(glb);
     const scene = new THREE.Scene();
@@ -19,7 +20,8 @@ export const gltfSkinnedMorph: ConformanceScene = {
     scene.add(sun);
     scene.add(gltf.scene as unknown as THREE.Object3D);
     const mixer = new THREE.AnimationMixer(gltf.scene as unknown as THREE.Object3D);
-    for (const clip of gltf.animations) mixer.clipAction(clip as unknown as THREE.AnimationClip).play();
+    for (const clip of gltf.animations)
+      mixer.clipAction(clip as unknown as THREE.AnimationClip).play();
     mixer.setTime(GLTF_POSE_TIME);
     const camera = new THREE.PerspectiveCamera(45, 1, 0.1, 50);
     camera.position.set(2.2, 2.2, 4.2);

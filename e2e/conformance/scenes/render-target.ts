@@ -5,11 +5,15 @@ import { disposeAll } from './util.ts';
 
 export const renderTarget: ConformanceScene = {
   name: 'render-target',
-  covers: 'RenderTarget (samples 4, depth), setRenderTarget, render-target texture sampled in the main pass, MeshNormalMaterial',
+  covers:
+    'RenderTarget (samples 4, depth), setRenderTarget, render-target texture sampled in the main pass, MeshNormalMaterial',
   async setup({ renderer }) {
     const inner = new THREE.Scene();
     inner.background = new THREE.Color(0x223344);
-    const torus = new THREE.Mesh(new THREE.TorusGeometry(0.8, 0.3, 24, 64), new THREE.MeshNormalMaterial());
+    const torus = new THREE.Mesh(
+      new THREE.TorusGeometry(0.8, 0.3, 24, 64),
+      new THREE.MeshNormalMaterial(),
+    );
     torus.rotation.set(0.8, 0.3, 0);
     inner.add(torus);
     const innerCam = new THREE.PerspectiveCamera(50, 1, 0.1, 10);
@@ -26,7 +30,10 @@ export const renderTarget: ConformanceScene = {
     cube.rotation.set(0.5, 0.7, 0);
     cube.position.x = -0.8;
     scene.add(cube);
-    const plane = new THREE.Mesh(new THREE.PlaneGeometry(1.2, 1.2), new THREE.MeshBasicMaterial({ map: rt.texture }));
+    const plane = new THREE.Mesh(
+      new THREE.PlaneGeometry(1.2, 1.2),
+      new THREE.MeshBasicMaterial({ map: rt.texture }),
+    );
     plane.position.set(1.1, 0.6, 0);
     scene.add(plane);
     const camera = new THREE.PerspectiveCamera(50, 1, 0.1, 20);

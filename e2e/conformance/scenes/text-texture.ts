@@ -59,7 +59,7 @@ export function textTexture(
           for (let sy = 0; sy < scale; sy++) {
             for (let sx = 0; sx < scale; sx++) {
               const x = 2 + (col * 6 + gx) * scale + sx;
-              const y = 2 + (row * 9 + gy) * scale + sy;
+              const y = h - 1 - (2 + (row * 9 + gy) * scale + sy); // bottom-up rows: v = 0 is the bottom
               data.set([...fg, 255], (y * w + x) * 4);
             }
           }
@@ -79,22 +79,27 @@ export function textTexture(
 
 export const textTextureScene: ConformanceScene = {
   name: 'text-texture',
-  covers: 'text rasterised into a DataTexture (bitmap font), transparent text sprite, tilted plane with mipmaps',
+  covers:
+    'text rasterised into a DataTexture (bitmap font), transparent text sprite, tilted plane with mipmaps',
   async setup({ renderer }) {
     const scene = new THREE.Scene();
     scene.background = new THREE.Color(0x1a1a2e);
-    const board = textTexture(['ZEROCAST', 'WEBGPU R187', '0123456789'], 2, [255, 255, 255], [30, 90, 160, 255]);
+    const board = textTexture(
+      ['ZEROCAST', 'WEBGPU R187', '0123456789'],
+      2,
+      [255, 255, 255],
+      [30, 90, 160, 255],
+    );
     const plane = new THREE.Mesh(
       new THREE.PlaneGeometry(3, 1.5),
       new THREE.MeshBasicMaterial({ map: board, side: THREE.DoubleSide }),
     );
     plane.rotation.set(-0.5, 0.3, 0.05);
-    plane.scale.y = -1; // texture rows are top-down (flipY false)
     scene.add(plane);
     const label = textTexture(['GPU 42'], 3, [255, 220, 40], [0, 0, 0, 0]);
     const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: label, transparent: true }));
     sprite.center.set(0.5, 0.5);
-    sprite.scale.set(2, -0.5, 1);
+    sprite.scale.set(2, 0.5, 1);
     sprite.position.set(0, -1.2, 0.5);
     scene.add(sprite);
     const camera = new THREE.PerspectiveCamera(50, 1, 0.1, 20);

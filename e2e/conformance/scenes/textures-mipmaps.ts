@@ -5,7 +5,8 @@ import { checkerTexture, plain } from './util.ts';
 
 export const texturesMipmaps: ConformanceScene = {
   name: 'textures-mipmaps',
-  covers: 'DataTexture upload, generated mipmaps, LinearMipmapLinear/Nearest filters, repeat wrap, sRGB',
+  covers:
+    'DataTexture upload, generated mipmaps, LinearMipmapLinear/Nearest filters, repeat wrap, sRGB',
   async setup({ renderer }) {
     const scene = new THREE.Scene();
     scene.background = new THREE.Color(0x334455);

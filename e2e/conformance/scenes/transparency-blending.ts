@@ -5,7 +5,8 @@ import { plain } from './util.ts';
 
 export const transparencyBlending: ConformanceScene = {
   name: 'transparency-blending',
-  covers: 'transparent sorting, opacity, Normal/Additive/Subtractive/Multiply/Custom blending, depthWrite off',
+  covers:
+    'transparent sorting, opacity, Normal/Additive/Subtractive/Multiply/Custom blending, depthWrite off',
   async setup({ renderer }) {
     const scene = new THREE.Scene();
     const camera = new THREE.OrthographicCamera(-2, 2, 2, -2, 0.1, 10);
@@ -28,7 +29,8 @@ export const transparencyBlending: ConformanceScene = {
         opacity: 0.6,
         blending,
         depthWrite: false,
-        premultipliedAlpha: blending === THREE.MultiplyBlending || blending === THREE.SubtractiveBlending,
+        premultipliedAlpha:
+          blending === THREE.MultiplyBlending || blending === THREE.SubtractiveBlending,
       });
       const m = new THREE.Mesh(new THREE.CircleGeometry(0.8, 48), mat);
       m.position.set(i % 2 ? 0.7 : -0.7, i < 2 ? 0.7 : -0.7, 0.1 + i * 0.01);
@@ -50,7 +52,11 @@ export const transparencyBlending: ConformanceScene = {
     for (let i = 0; i < 3; i++) {
       const p = new THREE.Mesh(
         new THREE.PlaneGeometry(0.8, 0.8),
-        new THREE.MeshBasicMaterial({ color: [0xff8800, 0x00ffff, 0xff00ff][i], transparent: true, opacity: 0.5 }),
+        new THREE.MeshBasicMaterial({
+          color: [0xff8800, 0x00ffff, 0xff00ff][i],
+          transparent: true,
+          opacity: 0.5,
+        }),
       );
       p.position.set(1.2 + i * 0.2, -1.6 + i * 0.2, 1 - i * 0.3);
       scene.add(p);

@@ -44,7 +44,8 @@ export function disposeAll(root: THREE.Object3D): void {
     m.geometry?.dispose();
     const mats = Array.isArray(m.material) ? m.material : m.material ? [m.material] : [];
     for (const mat of mats) {
-      for (const v of Object.values(mat)) if ((v as THREE.Texture)?.isTexture) (v as THREE.Texture).dispose();
+      for (const v of Object.values(mat))
+        if ((v as THREE.Texture)?.isTexture) (v as THREE.Texture).dispose();
       mat.dispose();
     }
   });

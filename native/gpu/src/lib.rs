@@ -325,6 +325,37 @@ pub fn device_lost_info(device: u32) -> Result<Option<Vec<String>>> {
     Ok(l.map(|(a, b)| vec![a, b]))
 }
 
+/// Non-standard (`GPUDevice.zerocastMemoryReport()`): what wgpu's GPU memory allocator holds for
+/// `device` (`Device::generate_allocator_report`; Vulkan: gpu-allocator), as JSON:
+/// `{ "available": bool, "allocatedBytes", "reservedBytes", "allocations", "blocks", "liveHandles" }`.
+/// `allocatedBytes` is the sum of live sub-allocations (buffers, textures), `reservedBytes` the
+/// device memory blocks behind them; `available` is false where the backend keeps no report.
+/// `liveHandles` counts the addon's handles of every kind (all devices).
+#[napi]
+pub fn device_memory_report(device: u32) -> Result<String> {
+    let d = reg().device(device)?.clone();
+    let live = reg().map.len();
+    let v = match d.device.generate_allocator_report() {
+        Some(r) => serde_json::json!({
+            "available": true,
+            "allocatedBytes": r.total_allocated_bytes,
+            "reservedBytes": r.total_reserved_bytes,
+            "allocations": r.allocations.len(),
+            "blocks": r.blocks.len(),
+            "liveHandles": live,
+        }),
+        None => serde_json::json!({
+            "available": false,
+            "allocatedBytes": 0,
+            "reservedBytes": 0,
+            "allocations": 0,
+            "blocks": 0,
+            "liveHandles": live,
+        }),
+    };
+    Ok(v.to_string())
+}
+
 /// Drops a handle (any kind). The wgpu object lives on while the GPU still uses it.
 #[napi]
 pub fn release(id: u32) {
