@@ -116,10 +116,18 @@ export interface FrameTiming {
   dropped?: string;
 }
 
+/** Longest the engine waits for outputs to report an access unit sent, ms (the send stage's cap). */
+export const SEND_STAGE_TIMEOUT_MS = 250;
+
 /** What outputs subscribe to. Every callback is called synchronously from the engine loop. */
 export interface StreamListener {
-  /** An encoded access unit, shared by every output (one encode for all viewers). */
-  onAccessUnit?(au: AccessUnit): void;
+  /**
+   * An encoded access unit, shared by every output (one encode for all viewers). Must not block:
+   * an output queues the unit and may return a promise that settles once the unit has been
+   * packetized and handed to the network for every viewer that takes it; the engine's `send`
+   * stage runs until every returned promise settled (bounded by {@link SEND_STAGE_TIMEOUT_MS}).
+   */
+  onAccessUnit?(au: AccessUnit): void | Promise<void>;
   /** The NV12 frame that was encoded (for RFB ZRLE/Raw). Copy `data` if kept past the call. */
   onFrame?(frame: Nv12Frame): void;
   /** The stream's size changed; the next access unit is an IDR at the new size. */

@@ -29,6 +29,7 @@ import type {
   StreamListener,
   StreamSource,
 } from './contracts.ts';
+import { SEND_STAGE_TIMEOUT_MS } from './contracts.ts';
 import { FrameTimingRing } from './frame-timing.ts';
 import { Nv12Converter, type Nv12Job } from '../convert/nv12.ts';
 import {
@@ -569,13 +570,17 @@ export class Engine implements StreamSource {
         this.encodedTimes.push(t4);
         if (this.encodedTimes.length > 512) this.encodedTimes.splice(0, 256);
         this.isLive = true;
+        const sent: Promise<void>[] = [];
         for (const l of this.listeners) {
           try {
-            l.onAccessUnit?.(au);
+            const out = l.onAccessUnit?.(au);
+            if (out) sent.push(out);
           } catch (error) {
             this.log.error({ err: error }, 'an output failed to take an access unit');
           }
         }
+        // send = access unit ready → on the wire for every viewer (first packet out of the last one).
+        if (sent.length > 0) await settledWithin(sent, SEND_STAGE_TIMEOUT_MS);
         stages.send = performance.now() - t4;
       }
       const gpu = gpuRead ? await gpuRead : null;
@@ -623,4 +628,13 @@ async function openDevice(): Promise<{ device: GPUDevice; report: AdapterReport 
 /** True when ZEROCAST_EXPORT=off forces the mapAsync path (no exportable device, no CUDA). */
 function exportDisabled(): boolean {
   return process.env.ZEROCAST_EXPORT === 'off';
+}
+
+/** Resolves once every promise settled or `ms` passed, whichever comes first; never rejects. */
+function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([Promise.allSettled(promises).then(() => undefined), timeout]).finally(() =>
+    clearTimeout(timer),
+  );
 }

@@ -57,7 +57,9 @@ describe('device loss', () => {
     const aus: AccessUnit[] = [];
     let lastFrame: Nv12Frame | undefined;
     engine.subscribe({
-      onAccessUnit: (au) => aus.push(au),
+      onAccessUnit: (au) => {
+        aus.push(au);
+      },
       onFrame: (f) => (lastFrame = { ...f, data: f.data.slice() }),
     });
     engine.start();

@@ -114,14 +114,30 @@ describe('WhepOutput with a node-datachannel viewer', () => {
     expect(out.sessionStats(id)?.framesSent).toBe(1 + 10);
   });
 
-  it('reports per-frame send time through onFrameSent', async () => {
+  it('returns, per access unit, a promise that settles once it was sent (the send stage)', async () => {
     const src = source();
-    const sent: [number, number][] = [];
-    const out = output(src, { onFrameSent: (id: number, ms: number) => sent.push([id, ms]) });
+    // Capture what the output returns to the engine for each access unit.
+    const returned: (Promise<void> | void)[] = [];
+    const subscribe = src.subscribe.bind(src);
+    src.subscribe = (listener) =>
+      subscribe({
+        onAccessUnit: (au) => {
+          const r = listener.onAccessUnit?.(au);
+          returned.push(r);
+          return r;
+        },
+      });
+    const out = output(src);
+    expect(returned.length === 0 || returned.every((r) => r === undefined)).toBe(true);
     const { client } = await connect(out);
-    await client.waitForPackets(20);
-    await expect.poll(() => sent.length, { timeout: 5000 }).toBeGreaterThan(3);
-    expect(sent.every(([id, ms]) => Number.isInteger(id) && ms >= 0 && ms < 1000)).toBe(true);
+    const promises = () => returned.filter((r): r is Promise<void> => r instanceof Promise);
+    await expect.poll(() => promises().length, { timeout: 10_000 }).toBeGreaterThan(5);
+    const pending = promises();
+    const packetsAtSettle: number[] = [];
+    await Promise.all(
+      pending.slice(-3).map((p) => p.then(() => packetsAtSettle.push(client.rtp.length))),
+    );
+    expect(packetsAtSettle).toHaveLength(3);
   });
 
   it('keeps streaming to one viewer while another leaves', async () => {

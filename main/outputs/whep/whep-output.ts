@@ -42,12 +42,6 @@ export interface WhepOutputOptions {
   maxQueuedFrames?: number;
   /** Shortest interval between keyframe requests (PLI/FIR) forwarded per viewer, ms. Default 500. */
   keyframeRequestIntervalMs?: number;
-  /**
-   * Called once per access unit after it was packetized and sent to every viewer that takes it,
-   * with the ms from the engine's `onAccessUnit` call to the end of the last send (feeds the
-   * "first packet out" / send stage of the frame-timing debugger). Not called without viewers.
-   */
-  onFrameSent?: (frameId: number, ms: number) => void;
   /** A pino-style logger (fastify's `app.log` fits). Default: silent. */
   logger?: {
     info(obj: object, msg?: string): void;
@@ -96,12 +90,11 @@ export class WhepOutput {
   private readonly sessions = new Map<string, ViewerSession>();
   private readonly unsubscribe: () => void;
   private readonly statsTimer: NodeJS.Timeout;
-  private readonly opts: Required<
-    Omit<WhepOutputOptions, 'logger' | 'bindAddress' | 'onFrameSent'>
-  > &
+  private readonly opts: Required<Omit<WhepOutputOptions, 'logger' | 'bindAddress'>> &
     Pick<WhepOutputOptions, 'bindAddress'>;
   private drainScheduled = false;
-  private pendingFrames: { frameId: number; at: number }[] = [];
+  /** Settles the promises returned by {@link onAccessUnit} once the next drain has sent them. */
+  private pendingSent: (() => void)[] = [];
   private closed = false;
 
   /** Subscribes to `source` at once; call {@link close} to stop. */
@@ -232,33 +225,28 @@ export class WhepOutput {
     return c;
   }
 
-  private onAccessUnit(au: AccessUnit): void {
-    if (this.sessions.size === 0) return;
+  /**
+   * Queues `au` for every viewer and resolves once the next drain has packetized and sent it to
+   * each of them (the engine's send stage); resolves at once without viewers.
+   */
+  private onAccessUnit(au: AccessUnit): Promise<void> | undefined {
+    if (this.sessions.size === 0) return undefined;
     // One copy per access unit, shared by all viewers (the engine may reuse its buffer).
     const buf = Buffer.from(au.data);
     for (const s of this.sessions.values()) s.enqueue(au, buf);
-    if (this.options.onFrameSent) {
-      this.pendingFrames.push({ frameId: au.frameId, at: performance.now() });
-    }
+    const sent = new Promise<void>((resolve) => this.pendingSent.push(resolve));
     if (!this.drainScheduled) {
       this.drainScheduled = true;
       setImmediate(() => this.drain());
     }
+    return sent;
   }
 
   private drain(): void {
     this.drainScheduled = false;
     for (const s of [...this.sessions.values()]) s.drain();
-    const frames = this.pendingFrames;
-    if (frames.length === 0) return;
-    this.pendingFrames = [];
-    const now = performance.now();
-    for (const f of frames) {
-      try {
-        this.options.onFrameSent?.(f.frameId, now - f.at);
-      } catch (err) {
-        this.options.logger?.warn({ err }, 'onFrameSent callback failed');
-      }
-    }
+    const sent = this.pendingSent;
+    this.pendingSent = [];
+    for (const resolve of sent) resolve();
   }
 }
