@@ -1,11 +1,13 @@
 /**
  * The Zerocast UI end to end, in Debian's Chromium against the real engine and server
- * (e2e/ui-serve.ts): scene switching changes the preview, a lower bitrate is followed by the
+ * (`serve`, main/cli/serve.ts): scene switching changes the preview, a lower bitrate is followed by the
  * measured outgoing bitrate within 5 s, the debugger shows ≥ 100 frames with every stage, and the
  * exported trace is Chrome trace JSON with events for every stage. Writes a screenshot of each
  * main view to e2e/artifacts/ui-*.png.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { startServeProcess, type ServeProcess } from './support/serve-process.ts';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,39 +20,19 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/browser.ts';
 const ARTIFACTS = 'e2e/artifacts';
 const STAGES = ['render', 'convert', 'readback', 'encode', 'send'];
 
-let server: ChildProcess | undefined;
+let serve: ServeProcess | undefined;
 let base = '';
 let context: BrowserContext;
 let page: Page;
 let profile = '';
 
-/**
- * Starts the server and resolves with its base URL: e2e/ui-serve.ts (the engine + server with
- * main/api's routes and UI registered), or with ZEROCAST_UI_E2E_SERVER=serve the real
- * `main/cli/serve.ts` (once it registers them itself).
- */
-function startServer(args: string[]): Promise<string> {
-  const useServe = process.env.ZEROCAST_UI_E2E_SERVER === 'serve';
-  const entry = useServe ? ['main/cli/serve.ts', '--port', '0'] : ['e2e/ui-serve.ts'];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...entry, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server = child;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 150_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = useServe ? /viewer:\s+(http\S+)/.exec(out) : /ZEROCAST_UI (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(new URL(m[1]!).origin);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
-  });
+/** A TCP port that was free a moment ago (for the RFB listener, so the outputs view shows it). */
+async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 async function status(): Promise<Status> {
@@ -112,7 +94,23 @@ beforeAll(async () => {
     { encoding: 'utf8' },
   );
   if (build.status !== 0) throw new Error(`UI build failed:\n${build.stdout}${build.stderr}`);
-  base = await startServer(['--scene', 'test-pattern', '--size', '640x360', '--fps', '30']);
+  // The real `serve` (main/cli/serve.ts): one code path with the Quick start command.
+  serve = await startServeProcess('node', [
+    '--import',
+    'tsx',
+    'main/cli/serve.ts',
+    '--scene',
+    'test-pattern',
+    '--size',
+    '640x360',
+    '--fps',
+    '30',
+    '--port',
+    '0',
+    '--rfb-port',
+    String(await freePort()),
+  ]);
+  base = serve.base;
   profile = mkdtempSync(join(tmpdir(), 'zerocast-ui-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
@@ -130,11 +128,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close().catch(() => undefined);
   if (profile) rmSync(profile, { recursive: true, force: true });
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1500));
-    if (server.exitCode === null) server.kill('SIGKILL');
-  }
+  await serve?.stop('SIGTERM');
 });
 
 describe('Zerocast UI', () => {

@@ -94,13 +94,19 @@ export function OutputsView({ status }: ViewProps) {
           <>
             <div className="fields">
               <CopyField label="Address" value={rfb.address} testId="rfb-address" />
+              {rfb.websocketUrl ? (
+                <CopyField
+                  label="noVNC WebSocket"
+                  value={rfb.websocketUrl}
+                  testId="rfb-websocket"
+                />
+              ) : null}
               {rfb.password ? (
                 <CopyField label="Password" value={rfb.password} secret testId="rfb-password" />
               ) : null}
             </div>
             <div className="stat-row">
               <Stat label="VNC clients" value={rfb.clients} testId="rfb-clients" />
-              {rfb.websocketUrl ? <Stat label="WebSocket" value={rfb.websocketUrl} /> : null}
             </div>
           </>
         ) : (
