@@ -21,6 +21,32 @@ import {
   TEST_PATTERN_BARS,
 } from '../main/scenes/test-pattern.ts';
 import type { Page } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNoVncPage } from './support/rfb-novnc-page.ts';
+import { readSnapshot, vncsnapshot } from './support/vncsnapshot.ts';
+
+/** A TCP port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** The bar centres of the test pattern with their sRGB values. */
+function barPoints(
+  width: number,
+  height: number,
+): { x: number; y: number; rgb: readonly number[] }[] {
+  return TEST_PATTERN_BARS.map((bar, i) => {
+    const [x, y] = barCenter(i, width, height);
+    return { x, y, rgb: bar.rgb };
+  });
+}
 
 /** `serve` in one Node process (tsx as a loader, no wrapper process), so signals reach it directly. */
 const SERVE = ['--import', 'tsx', 'main/cli/serve.ts'];
@@ -111,7 +137,9 @@ describe('the test pattern through WHEP', () => {
   const height = 360;
   let serve: ServeProcess;
   let browser: LaunchedChromium;
+  let rfbPort = 0;
   beforeAll(async () => {
+    rfbPort = await freePort();
     serve = await startServeProcess('node', [
       ...SERVE,
       '--scene',
@@ -123,7 +151,7 @@ describe('the test pattern through WHEP', () => {
       '--port',
       '0',
       '--rfb-port',
-      '0',
+      String(rfbPort),
     ]);
     browser = await launchChromium();
   });
@@ -192,6 +220,63 @@ describe('the test pattern through WHEP', () => {
     const before = await framesDecoded(page);
     await waitForFrames(page, before + 30, 60_000);
     await page.close();
+  });
+
+  it("noVNC 1.7 over serve's /rfb WebSocket negotiates Open H.264 and shows the bars within ±12", async () => {
+    const novnc = await startNoVncPage({});
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(
+        `${novnc.url}?url=${encodeURIComponent(`${serve.base.replace('http', 'ws')}/rfb`)}`,
+      );
+      const points = barPoints(width, height);
+      let worst = Infinity;
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const px = await page.evaluate((pts) => {
+          const canvas = document.querySelector('#screen canvas') as HTMLCanvasElement | null;
+          if (!canvas || canvas.width === 0) return null;
+          const ctx = canvas.getContext('2d')!;
+          return pts.map((p) => Array.from(ctx.getImageData(p.x, p.y, 1, 1).data.slice(0, 3)));
+        }, points);
+        if (px) {
+          worst = Math.max(
+            ...px.flatMap((c, i) => c.map((v, k) => Math.abs(v - points[i]!.rgb[k]!))),
+          );
+          if (worst <= 12) break;
+        }
+        await page.waitForTimeout(250);
+      }
+      console.log(`noVNC via serve: worst channel error ${worst}`);
+      expect(worst).toBeLessThanOrEqual(12);
+      const status = (await (await fetch(`${serve.base}/api/status`)).json()) as {
+        outputs: { rfb?: { clients: number; encodings?: Record<string, number> } };
+      };
+      expect(status.outputs.rfb?.clients).toBeGreaterThanOrEqual(1);
+      expect(status.outputs.rfb?.encodings?.h264).toBeGreaterThanOrEqual(1);
+    } finally {
+      await page.close();
+      await novnc.close();
+    }
+  });
+
+  it('vncsnapshot over TCP (ZRLE) takes a JPEG whose bars match within ±16', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zerocast-serve-vnc-'));
+    try {
+      const file = join(dir, 'snap.jpg');
+      await vncsnapshot(rfbPort, file, 'zrle');
+      const img = readSnapshot(file);
+      expect([img.width, img.height]).toEqual([width, height]);
+      let worst = 0;
+      for (const p of barPoints(width, height)) {
+        const o = (p.y * img.width + p.x) * 4;
+        for (let k = 0; k < 3; k++) worst = Math.max(worst, Math.abs(img.data[o + k]! - p.rgb[k]!));
+      }
+      console.log(`vncsnapshot via serve: worst channel error ${worst}`);
+      expect(worst).toBeLessThanOrEqual(16);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('serves frame timing with every stage', async () => {

@@ -2,7 +2,8 @@
  * Test support (not product): an HTTP server on 127.0.0.1 that serves a page running noVNC 1.7
  * (bundled from `@novnc/novnc` with esbuild) and mounts RFB servers' WebSocket endpoints.
  *
- * The page connects when loaded with `?path=<ws path>&password=<pw>` and records noVNC's events
+ * The page connects when loaded with `?path=<ws path>&password=<pw>` (or `?url=<ws URL>` for an RFB
+ * WebSocket elsewhere, e.g. `serve`'s `/rfb`) and records noVNC's events
  * in `window.__rfbEvents` (`connect`, `disconnect`, `securityfailure`, `credentialsrequired`).
  */
 import { createServer, type Server } from 'node:http';
@@ -19,7 +20,7 @@ const PAGE = `<!doctype html>
 import RFB from '/novnc.js';
 const q = new URLSearchParams(location.search);
 window.__rfbEvents = [];
-const url = 'ws://' + location.host + '/' + q.get('path');
+const url = q.get('url') ?? 'ws://' + location.host + '/' + q.get('path');
 const opts = {};
 if (q.has('password')) opts.credentials = { password: q.get('password') };
 const rfb = new RFB(document.getElementById('screen'), url, opts);

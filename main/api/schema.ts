@@ -254,6 +254,8 @@ export const RfbOutputInfo = z.object({
   password: z.string().optional(),
   /** Connected RFB clients. */
   clients: z.number().int().nonnegative(),
+  /** Connected clients by the encoding they receive (`h264`, `zrle`, `raw`). */
+  encodings: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
 /** The RFB (VNC) output. */
 export type RfbOutputInfo = z.infer<typeof RfbOutputInfo>;

@@ -79,6 +79,7 @@ export async function startServe(
                 websocketUrl: `${shown.replace(/^http/, 'ws')}/rfb`,
                 ...(rfbPassword ? { password: rfbPassword } : {}),
                 clients: rfb.clients.length,
+                encodings: countBy(rfb.clients.map((c) => c.encoding ?? 'none')),
               },
             }
           : {}),
@@ -224,4 +225,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.error((error as Error).message);
     process.exit(1);
   });
+}
+
+/** Counts equal strings: `['a', 'b', 'a']` → `{ a: 2, b: 1 }`. */
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
 }
