@@ -3,12 +3,10 @@
  * Open H.264 (encoding 50), and its canvas shows the test pattern's colour bars within ±12 per
  * channel; with VNC authentication the right password connects and a wrong one is refused.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RfbServer } from '../main/outputs/rfb/server.ts';
+import { launchChromium, type LaunchedChromium } from './support/browser.ts';
 import { startNoVncPage } from './support/rfb-novnc-page.ts';
 import { TestPatternSource, barSamples } from './support/rfb-source.ts';
 
@@ -21,8 +19,8 @@ let open: RfbServer;
 let locked: RfbServer;
 let zrleOnly: RfbServer;
 let page: Awaited<ReturnType<typeof startNoVncPage>>;
+let browser: LaunchedChromium;
 let context: BrowserContext;
-let profile: string;
 const warnings: string[] = [];
 const pointer: [number, number, number][] = [];
 const keys: [number, boolean][] = [];
@@ -48,30 +46,17 @@ beforeAll(async () => {
   locked = new RfbServer({ source, log, password: PASSWORD, desktopName: 'locked' });
   zrleOnly = new RfbServer({ source, log, h264: false });
   page = await startNoVncPage({ rfb: open, 'rfb-auth': locked, 'rfb-zrle': zrleOnly });
-  profile = mkdtempSync(join(tmpdir(), 'zerocast-rfb-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await open?.close();
   await locked?.close();
   await zrleOnly?.close();
   await page?.close();
   source?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 type RfbEvent = { type: string; detail: { status?: number; reason?: string; clean?: boolean } };

@@ -12,7 +12,8 @@ import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RfbServer } from '../main/outputs/rfb/server.ts';
 import { vncPasswdFile } from '../main/outputs/rfb/vnc-auth.ts';
-import { TestPatternSource, barSamples } from './support/rfb-source.ts';
+import { closeReasonLog } from '../main/outputs/rfb/test-support.ts';
+import { TestPatternSource, worstBarError as barError } from './support/rfb-source.ts';
 
 const run = promisify(execFile);
 const W = 640;
@@ -26,15 +27,7 @@ let openPort = 0;
 let lockedPort = 0;
 let dir: string;
 const closeReasons: string[] = [];
-const log = {
-  info: (o: object, m: string) => {
-    if (m === 'rfb client closed') closeReasons.push(JSON.stringify(o));
-  },
-  debug() {},
-  warn: (o: object, m: string) => {
-    if (m === 'rfb client closed') closeReasons.push(JSON.stringify(o));
-  },
-};
+const log = closeReasonLog(closeReasons);
 
 beforeAll(async () => {
   source = new TestPatternSource({ width: W, height: H, fps: 30 });
@@ -80,12 +73,7 @@ function worstBarError(file: string): number {
     colorTransform: !adobeRgb(buf),
   });
   expect([img.width, img.height]).toEqual([W, H]);
-  let worst = 0;
-  for (const s of barSamples(W, H)) {
-    const o = (s.y * img.width + s.x) * 4;
-    for (let k = 0; k < 3; k++) worst = Math.max(worst, Math.abs(img.data[o + k]! - s.rgb[k]!));
-  }
-  return worst;
+  return barError(W, H, (x, y) => img.data.subarray((y * img.width + x) * 4));
 }
 
 describe('vncsnapshot over TCP (RFB 3.3)', () => {

@@ -3,7 +3,7 @@
  * plays it with real H.264 access units from Debian's ffmpeg (libx264, constrained baseline,
  * one slice per picture, SPS/PPS before every IDR).
  *
- * The pattern: eight 75% colour bars over the top two thirds (values in {@link BARS}, converted
+ * The pattern: eight 75% colour bars over the top two thirds (values in {@link TEST_BARS_RGB}, converted
  * to BT.709 limited range), and below them a dark band with a moving white square and a 16-bit
  * frame counter (white = 1). The frames are encoded once at start-up as a loop of
  * `loopFrames` pictures (GOP `keyint`), then played at `fps`; `requestKeyframe` makes the next
@@ -16,30 +16,12 @@ import type {
   StreamListener,
   StreamSource,
 } from '../../main/engine/contracts.ts';
-
-/** The bars' RGB values, left to right (75% white, yellow, cyan, green, magenta, red, blue, black). */
-export const BARS: ReadonlyArray<readonly [number, number, number]> = [
-  [191, 191, 191],
-  [191, 191, 0],
-  [0, 191, 191],
-  [0, 191, 0],
-  [191, 0, 191],
-  [191, 0, 0],
-  [0, 0, 191],
-  [0, 0, 0],
-];
+import { nv12Pitch, rgbToYcbcr } from '../../main/convert/bt709.ts';
+import { TEST_BARS_RGB as BARS } from '../../main/encode/testframes.ts';
+import { splitAccessUnits } from '../../main/outputs/whep/h264.ts';
 
 /** Colour of the band under the bars. */
 export const BAND: readonly [number, number, number] = [32, 32, 32];
-
-/** BT.709 limited-range Y, Cb, Cr of an 8-bit RGB colour. */
-export function rgbToYcbcr709(r: number, g: number, b: number): [number, number, number] {
-  const [R, G, B] = [r / 255, g / 255, b / 255];
-  const y = 0.2126 * R + 0.7152 * G + 0.0722 * B;
-  const cb = (B - y) / 1.8556;
-  const cr = (R - y) / 1.5748;
-  return [Math.round(16 + 219 * y), Math.round(128 + 224 * cb), Math.round(128 + 224 * cr)];
-}
 
 /** Left edge (even) of bar `i` (0..8; 8 gives the right edge of the last bar). */
 export function barEdge(i: number, width: number): number {
@@ -68,22 +50,34 @@ export function barSamples(
   return out;
 }
 
-/** Row pitch used by the source: the width rounded up to a multiple of 256. */
-export function pitchFor(width: number): number {
-  return Math.ceil(width / 256) * 256;
+/**
+ * The largest per-channel difference between a picture of the pattern and the bars' RGB, over
+ * {@link barSamples}; `rgbAt(x, y)` reads the picture's R, G, B at a pixel.
+ */
+export function worstBarError(
+  width: number,
+  height: number,
+  rgbAt: (x: number, y: number) => ArrayLike<number>,
+): number {
+  let worst = 0;
+  for (const s of barSamples(width, height)) {
+    const px = rgbAt(s.x, s.y);
+    for (let k = 0; k < 3; k++) worst = Math.max(worst, Math.abs(px[k]! - s.rgb[k]!));
+  }
+  return worst;
 }
 
-/** Renders pattern frame `n` as NV12 with a pitch of {@link pitchFor}(width). */
+/** Renders pattern frame `n` as NV12 with a pitch of {@link nv12Pitch}(width). */
 export function renderPattern(n: number, width: number, height: number): Uint8Array {
-  const pitch = pitchFor(width);
+  const pitch = nv12Pitch(width);
   const data = new Uint8Array((pitch * height * 3) / 2);
   const bh = barsHeight(height);
-  const band = rgbToYcbcr709(...BAND);
-  const white = rgbToYcbcr709(255, 255, 255);
+  const band = rgbToYcbcr(...BAND);
+  const white = rgbToYcbcr(255, 255, 255);
   const yRow = new Uint8Array(pitch);
   const cRow = new Uint8Array(pitch);
   for (let i = 0; i < 8; i++) {
-    const [y, cb, cr] = rgbToYcbcr709(...BARS[i]!);
+    const [y, cb, cr] = rgbToYcbcr(...BARS[i]!);
     for (let x = barEdge(i, width); x < barEdge(i + 1, width); x++) {
       yRow[x] = y;
       cRow[x] = x % 2 === 0 ? cb : cr;
@@ -119,44 +113,7 @@ export function renderPattern(n: number, width: number, height: number): Uint8Ar
 }
 
 /**
- * Splits an Annex B byte stream into access units (ITU-T H.264 §7.4.1.2.3): a new unit starts
- * at an AUD/SPS/PPS/SEI after a slice, or at a slice when the current unit already has one
- * (the stream has one slice per picture).
- */
-export function splitAccessUnits(stream: Uint8Array): { data: Uint8Array; keyframe: boolean }[] {
-  const starts: number[] = [];
-  for (let i = 0; i + 3 < stream.length; i++) {
-    if (stream[i] === 0 && stream[i + 1] === 0 && stream[i + 2] === 1) {
-      starts.push(i > 0 && stream[i - 1] === 0 ? i - 1 : i);
-      i += 2;
-    }
-  }
-  const units: { data: Uint8Array; keyframe: boolean }[] = [];
-  let auStart = -1;
-  let hasSlice = false;
-  let key = false;
-  for (let k = 0; k < starts.length; k++) {
-    const s = starts[k]!;
-    const hdr = stream[s + (stream[s + 2] === 1 ? 3 : 4)]!;
-    const type = hdr & 0x1f;
-    const isSlice = type === 1 || type === 5;
-    const boundary = auStart >= 0 && hasSlice && (isSlice || [6, 7, 8, 9].includes(type));
-    if (boundary) {
-      units.push({ data: stream.subarray(auStart, s), keyframe: key });
-      auStart = -1;
-      hasSlice = false;
-      key = false;
-    }
-    if (auStart < 0) auStart = s;
-    if (isSlice) hasSlice = true;
-    if (type === 5) key = true;
-  }
-  if (auStart >= 0) units.push({ data: stream.subarray(auStart), keyframe: key });
-  return units;
-}
-
-/**
- * Encodes NV12 frames (pitch = {@link pitchFor}) with ffmpeg/libx264 into Annex B access units.
+ * Encodes NV12 frames (pitch = {@link nv12Pitch}) with ffmpeg/libx264 into Annex B access units.
  * @throws Error when ffmpeg fails or yields a different number of pictures.
  */
 export async function encodeWithFfmpeg(
@@ -211,7 +168,7 @@ export async function encodeWithFfmpeg(
     ff.on('error', reject);
     ff.on('close', (code) => resolve(code ?? -1));
   });
-  const pitch = pitchFor(width);
+  const pitch = nv12Pitch(width);
   for (const f of frames) {
     const plain = Buffer.allocUnsafe((width * height * 3) / 2);
     for (let y = 0; y < (height * 3) / 2; y++) {
@@ -314,7 +271,7 @@ export class TestPatternSource implements StreamSource {
       id,
       width: this.width,
       height: this.height,
-      pitch: pitchFor(this.width),
+      pitch: nv12Pitch(this.width),
       data: this.frames[k]!,
       ptsMs,
     };

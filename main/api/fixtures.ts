@@ -1,4 +1,5 @@
 /** Sample API payloads for tests. */
+import { DEFAULT_SETTINGS } from '../engine/settings.ts';
 
 /** A status as the server sends it. */
 export const sampleStatus = {
@@ -15,14 +16,7 @@ export const sampleStatus = {
       { name: 'openh264', ok: true },
     ],
   },
-  settings: {
-    scene: 'showroom',
-    width: 1280,
-    height: 720,
-    fps: 60,
-    bitrate: 6_000_000,
-    keyframeInterval: 120,
-  },
+  settings: { ...DEFAULT_SETTINGS },
   live: true,
   framesRendered: 1200,
   framesEncoded: 1190,

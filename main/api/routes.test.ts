@@ -13,9 +13,11 @@ import {
 import { ApiError, SceneList, Status } from './schema.ts';
 import { nv12ToRgb, nv12ToPng } from './thumbnail.ts';
 import { registerUi } from './ui-route.ts';
+import { DEFAULT_SETTINGS, type StreamSettings } from '../engine/settings.ts';
+import { nv12Pitch } from '../convert/bt709.ts';
 
 /** A grey NV12 frame with a white left half. */
-function nv12(width: number, height: number, pitch = 256 * Math.ceil(width / 256)) {
+function nv12(width: number, height: number, pitch = nv12Pitch(width)) {
   const data = new Uint8Array(pitch * height * 1.5).fill(128);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) data[y * pitch + x] = x < width / 2 ? 235 : 126;
@@ -25,14 +27,7 @@ function nv12(width: number, height: number, pitch = 256 * Math.ceil(width / 256
 
 function fakeEngine() {
   const calls: string[] = [];
-  const current = {
-    scene: 'showroom',
-    width: 1280,
-    height: 720,
-    fps: 60,
-    bitrate: 6_000_000,
-    keyframeInterval: 120,
-  };
+  const current: StreamSettings = { ...DEFAULT_SETTINGS };
   const engine: EngineControls & { calls: string[] } = {
     calls,
     current,

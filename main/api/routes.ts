@@ -11,6 +11,7 @@
  *   load, 501 when the server has no model loader, 413 over {@link MODEL_MAX_BYTES}
  */
 import type { FastifyInstance } from 'fastify';
+import type { StreamSettings } from '../engine/settings.ts';
 import {
   MODEL_CONTENT_TYPE,
   MODEL_MAX_BYTES,
@@ -26,14 +27,7 @@ import { nv12ToPng, type Nv12Image } from './thumbnail.ts';
 /** The engine controls the routes drive (main/engine/engine.ts `Engine` satisfies this). */
 export interface EngineControls {
   /** The settings in force. */
-  readonly current: Readonly<{
-    scene: string;
-    width: number;
-    height: number;
-    fps: number;
-    bitrate: number;
-    keyframeInterval: number;
-  }>;
+  readonly current: Readonly<StreamSettings>;
   /** @throws Error listing the scenes when `name` is unknown. */
   setScene(name: string): void;
   /** @throws RangeError outside 50k..200M bits/s. */

@@ -3,6 +3,7 @@
  * scaled down and encoded as PNG, with no image library (node:zlib deflate + CRC-32).
  */
 import { crc32, deflateSync } from 'node:zlib';
+import { YCBCR_TO_RGB as K } from '../convert/bt709.ts';
 
 /** The parts of an NV12 frame this module reads. */
 export interface Nv12Image {
@@ -15,7 +16,8 @@ export interface Nv12Image {
 
 /**
  * Scales `frame` to at most `maxWidth` pixels wide (keeping the aspect ratio; box filter over
- * the Y plane, nearest chroma) and converts BT.709 limited-range YCbCr to 8-bit RGB.
+ * the Y plane, nearest chroma) and converts BT.709 limited-range YCbCr to 8-bit RGB (the inverse
+ * matrix of main/convert/bt709.ts).
  */
 export function nv12ToRgb(
   frame: Nv12Image,
@@ -44,13 +46,13 @@ export function nv12ToRgb(
       }
       const cy = Math.min(frame.height - 1, Math.floor((sy0 + sy1) / 2)) >> 1;
       const cx = (Math.min(frame.width - 1, Math.floor((sx0 + sx1) / 2)) >> 1) * 2;
-      const yv = (sum / n - 16) * (255 / 219);
-      const cb = (data[uvBase + cy * pitch + cx]! - 128) * (255 / 224);
-      const cr = (data[uvBase + cy * pitch + cx + 1]! - 128) * (255 / 224);
+      const yv = (sum / n - 16) * K.y;
+      const cb = data[uvBase + cy * pitch + cx]! - 128;
+      const cr = data[uvBase + cy * pitch + cx + 1]! - 128;
       const o = (y * width + x) * 3;
-      rgb[o] = clamp(yv + 1.5748 * cr);
-      rgb[o + 1] = clamp(yv - 0.1873 * cb - 0.4681 * cr);
-      rgb[o + 2] = clamp(yv + 1.8556 * cb);
+      rgb[o] = clamp(yv + K.crR * cr);
+      rgb[o + 1] = clamp(yv + K.cbG * cb + K.crG * cr);
+      rgb[o + 2] = clamp(yv + K.cbB * cb);
     }
   }
   return { width, height, rgb };

@@ -23,19 +23,51 @@ export function nv12Size(pitch: number, height: number): number {
   return pitch * height * 1.5;
 }
 
+/** Full-range luma KR·r + KG·g + KB·b of one R'G'B' colour, on the channels' scale (e.g. 0..255). */
+export function luma(r: number, g: number, b: number): number {
+  return KR * r + KG * g + KB * b;
+}
+
 /** Y' byte of one pixel (r, g, b in 0..255). */
 export function lumaByte(r: number, g: number, b: number): number {
-  const y = (KR * r + KG * g + KB * b) / 255;
+  const y = luma(r, g, b) / 255;
   return clampByte(16 + 219 * y);
 }
 
 /** Cb and Cr bytes from the average r, g, b (0..255) of a 2x2 block. */
 export function chromaBytes(r: number, g: number, b: number): [number, number] {
-  const y = (KR * r + KG * g + KB * b) / 255;
+  const y = luma(r, g, b) / 255;
   const cb = (b / 255 - y) / (2 * (1 - KB));
   const cr = (r / 255 - y) / (2 * (1 - KR));
   return [clampByte(128 + 224 * cb), clampByte(128 + 224 * cr)];
 }
+
+/**
+ * Y', Cb and Cr bytes of one R'G'B' colour (r, g, b in 0..255): {@link lumaByte} and
+ * {@link chromaBytes} together, for solid colours such as test-pattern bars.
+ */
+export function rgbToYcbcr(r: number, g: number, b: number): [number, number, number] {
+  return [lumaByte(r, g, b), ...chromaBytes(r, g, b)];
+}
+
+/**
+ * The inverse matrix per code value, for fixed-point or table forms of {@link yuvToRgb}:
+ * R' = y·(Y'-16) + crR·(Cr-128), G' = y·(Y'-16) + cbG·(Cb-128) + crG·(Cr-128),
+ * B' = y·(Y'-16) + cbB·(Cb-128), each in 0..255 before clamping.
+ */
+export const YCBCR_TO_RGB: Readonly<{
+  y: number;
+  crR: number;
+  cbG: number;
+  crG: number;
+  cbB: number;
+}> = Object.freeze({
+  y: 255 / 219,
+  crR: (255 / 224) * 2 * (1 - KR),
+  cbG: (-(255 / 224) * 2 * (1 - KB) * KB) / KG,
+  crG: (-(255 / 224) * 2 * (1 - KR) * KR) / KG,
+  cbB: (255 / 224) * 2 * (1 - KB),
+});
 
 /** Inverse: R'G'B' bytes of one Y', Cb, Cr sample (used by RFB ZRLE/Raw and tests). */
 export function yuvToRgb(y: number, cb: number, cr: number): [number, number, number] {

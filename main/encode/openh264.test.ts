@@ -49,17 +49,13 @@ describe('OpenH264 encoder (real codec, checked with ffprobe/ffmpeg)', () => {
   const N = 120;
   const FPS = 30;
   const BITRATE = 2_500_000;
+  /** The encoder set-up of the conformance and PSNR tests: an IDR every 60 frames. */
+  const CONFIG = { width: W, height: H, fps: FPS, bitrate: BITRATE, keyframeInterval: 60 };
   let aus: TimedAccessUnit[] = [];
   let file = '';
 
   it(`encodes ${N} frames of ${W}x${H} that ffprobe accepts as Constrained Baseline`, async () => {
-    const enc = new OpenH264Encoder({
-      width: W,
-      height: H,
-      fps: FPS,
-      bitrate: BITRATE,
-      keyframeInterval: 60,
-    });
+    const enc = new OpenH264Encoder(CONFIG);
     expect(enc.name).toBe('openh264');
     aus = await encodeFrames(enc, N);
     await enc.close();
@@ -115,13 +111,7 @@ describe('OpenH264 encoder (real codec, checked with ffprobe/ffmpeg)', () => {
     let file2 = file;
     let aus2 = aus;
     if (noise > 0) {
-      const enc = new OpenH264Encoder({
-        width: W,
-        height: H,
-        fps: FPS,
-        bitrate: BITRATE,
-        keyframeInterval: 60,
-      });
+      const enc = new OpenH264Encoder(CONFIG);
       aus2 = await encodeFrames(enc, N, { noise });
       await enc.close();
       file2 = join(dir, `pattern-noise${noise}.h264`);

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  makeTestFrame,
-  nv12ToI420,
-  psnrFromMse,
-  rgbToYuv709,
-  sumSquaredError,
-} from './testframes.ts';
+import { rgbToYcbcr } from '../convert/bt709.ts';
+import { makeTestFrame, nv12ToI420, psnrFromMse, sumSquaredError } from './testframes.ts';
 
 describe('test frames', () => {
   it('is deterministic and moves from frame to frame', () => {
@@ -20,14 +15,14 @@ describe('test frames', () => {
 
   it('lays out pitched NV12 with BT.709 limited-range colour bars', () => {
     const f = makeTestFrame({ width: 640, height: 360, index: 0 });
-    const [yellowY, yellowCb, yellowCr] = rgbToYuv709(191, 191, 0);
+    const [yellowY, yellowCb, yellowCr] = rgbToYcbcr(191, 191, 0);
     const x = 80 + 40; // middle of the second bar
     expect(f.data[10 * f.pitch + x]).toBe(yellowY);
     const uv = f.pitch * f.height + 5 * f.pitch + (x & ~1);
     expect([f.data[uv], f.data[uv + 1]]).toEqual([yellowCb, yellowCr]);
     expect(f.data[10 * f.pitch + 700]).toBe(0); // padding beyond width stays untouched
-    expect(rgbToYuv709(255, 255, 255)).toEqual([235, 128, 128]);
-    expect(rgbToYuv709(0, 0, 0)).toEqual([16, 128, 128]);
+    expect(rgbToYcbcr(255, 255, 255)).toEqual([235, 128, 128]);
+    expect(rgbToYcbcr(0, 0, 0)).toEqual([16, 128, 128]);
   });
 
   it('converts to I420 and measures PSNR', () => {

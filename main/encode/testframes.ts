@@ -8,6 +8,7 @@
  * moving right by `speed` px per frame; a diagonal stripe pattern scrolling in the bottom third;
  * optional pseudo-random texture (`noise`) to make the content hard to compress.
  */
+import { nv12Pitch, rgbToYcbcr } from '../convert/bt709.ts';
 import type { Nv12Frame } from '../engine/contracts.ts';
 
 /** Options of {@link makeTestFrame}. */
@@ -27,19 +28,11 @@ export interface TestFrameOptions {
   speed?: number;
 }
 
-/** RGB 0..255 → BT.709 limited-range Y, Cb, Cr code values (ITU-R BT.709-6 table 3, 8-bit). */
-export function rgbToYuv709(r: number, g: number, b: number): [number, number, number] {
-  const rn = r / 255,
-    gn = g / 255,
-    bn = b / 255;
-  const y = 0.2126 * rn + 0.7152 * gn + 0.0722 * bn;
-  const cb = (bn - y) / 1.8556;
-  const cr = (rn - y) / 1.5748;
-  const clamp = (v: number): number => Math.max(0, Math.min(255, Math.round(v)));
-  return [clamp(16 + 219 * y), clamp(128 + 224 * cb), clamp(128 + 224 * cr)];
-}
-
-/** The 75% colour bars of the test pattern, left to right, as RGB 0..255. */
+/**
+ * The 75% colour bars (white, yellow, cyan, green, magenta, red, blue, black), left to right, as
+ * RGB 0..255: the bars of this test pattern, of the RFB test source (e2e/support/rfb-source.ts)
+ * and of ffmpeg's `smptebars`.
+ */
 export const TEST_BARS_RGB: ReadonlyArray<readonly [number, number, number]> = [
   [191, 191, 191],
   [191, 191, 0],
@@ -51,7 +44,7 @@ export const TEST_BARS_RGB: ReadonlyArray<readonly [number, number, number]> = [
   [0, 0, 0],
 ];
 
-const BARS_YUV = TEST_BARS_RGB.map(([r, g, b]) => rgbToYuv709(r, g, b));
+const BARS_YUV = TEST_BARS_RGB.map(([r, g, b]) => rgbToYcbcr(r, g, b));
 
 /** A small integer hash → 0..255, deterministic across platforms. */
 function hash(x: number, y: number, t: number): number {
@@ -71,7 +64,7 @@ export function makeTestFrame(options: TestFrameOptions): Nv12Frame {
     throw new RangeError(`makeTestFrame: bad size ${width}x${height}`);
   }
   if (width % 2 || height % 2) throw new RangeError('makeTestFrame: width and height must be even');
-  const pitch = options.pitch ?? Math.ceil(width / 256) * 256;
+  const pitch = options.pitch ?? nv12Pitch(width);
   if (pitch < width) throw new RangeError(`makeTestFrame: pitch ${pitch} < width ${width}`);
   const fps = options.fps ?? 30;
   const noise = options.noise ?? 0;

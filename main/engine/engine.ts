@@ -465,6 +465,12 @@ export class Engine implements StreamSource {
     return false;
   }
 
+  /** Counts frame `id` as dropped and records its timing with the stages it got through. */
+  private recordDrop(id: number, startMs: number, stages: FrameStages, reason: string): void {
+    this.counters.dropped++;
+    this.timing.push({ id, startMs, stages, bytes: 0, keyframe: false, dropped: reason });
+  }
+
   private async frame(
     ptsMs: number,
     readback = false,
@@ -474,27 +480,11 @@ export class Engine implements StreamSource {
     const id = this.nextFrameId++;
     const startMs = Date.now();
     if (this.swapping) {
-      this.counters.dropped++;
-      this.timing.push({
-        id,
-        startMs,
-        stages: {},
-        bytes: 0,
-        keyframe: false,
-        dropped: 'reconfiguring',
-      });
+      this.recordDrop(id, startMs, {}, 'reconfiguring');
       return undefined;
     }
     if (this.inFlight >= MAX_IN_FLIGHT || !this.converter.canConvert) {
-      this.counters.dropped++;
-      this.timing.push({
-        id,
-        startMs,
-        stages: {},
-        bytes: 0,
-        keyframe: false,
-        dropped: 'pipeline-full',
-      });
+      this.recordDrop(id, startMs, {}, 'pipeline-full');
       return undefined;
     }
     const generation = this.generation;
@@ -594,8 +584,7 @@ export class Engine implements StreamSource {
       });
       return { frame, au, stages };
     } catch (error) {
-      this.counters.dropped++;
-      this.timing.push({ id, startMs, stages, bytes: 0, keyframe: false, dropped: 'error' });
+      this.recordDrop(id, startMs, stages, 'error');
       if (this.running) this.log.error({ err: error, frame: id }, 'frame failed');
       else throw error;
       return undefined;

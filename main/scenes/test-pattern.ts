@@ -10,6 +10,7 @@
  */
 import type { SceneDefinition, SceneInstance, SceneContext } from './types.ts';
 import { disposeTree } from './types.ts';
+import { luma } from '../convert/bt709.ts';
 
 /**
  * The colour bars, left to right, as sRGB bytes: EBU 100/0/75/0 bars (100% white, colours at 75%
@@ -67,7 +68,7 @@ export function readCounter(
   for (let bit = 0; bit < COUNTER_BITS; bit++) {
     const [x, y] = counterCellCenter(bit, width, height);
     const [r, g, b] = sample(x, y);
-    if (0.2126 * r + 0.7152 * g + 0.0722 * b > 128) value |= 1 << bit;
+    if (luma(r, g, b) > 128) value |= 1 << bit;
   }
   return value;
 }

@@ -86,6 +86,41 @@ export class CommandRecorder {
     for (let k = 0; k < count; k++) this.words[this.length++] = src[start + k] ?? 0;
   }
 
+  /**
+   * Records `setPipeline` (render or compute): keeps `pipeline` alive until replay and writes
+   * its handle.
+   */
+  setPipeline(pipeline: { readonly _id: number }): void {
+    this.refs.push(pipeline);
+    this.u(Op.SetPipeline, pipeline._id);
+  }
+
+  /**
+   * Records `setBindGroup` (render passes, bundles and compute passes alike): the group index,
+   * the group's handle (0 for `null`) and the dynamic offsets, given either as an iterable or as
+   * `length` words of a `Uint32Array` from `start`.
+   */
+  setBindGroup(
+    index: number,
+    group: { readonly _id: number } | null,
+    offsets?: Iterable<number> | Uint32Array,
+    start?: number,
+    length?: number,
+  ): void {
+    if (group) this.refs.push(group);
+    const id = group ? group._id : 0;
+    if (offsets === undefined) {
+      this.u(Op.SetBindGroup, index, id, 0);
+    } else if (offsets instanceof Uint32Array && start !== undefined) {
+      this.u(Op.SetBindGroup, index, id, length ?? 0);
+      this.many(offsets, start, length ?? 0);
+    } else {
+      const arr = Array.from(offsets as Iterable<number>);
+      this.u(Op.SetBindGroup, index, id, arr.length);
+      this.many(arr);
+    }
+  }
+
   /** The recorded words (a view, valid until the next write). */
   view(): Uint32Array {
     return this.words.subarray(0, this.length);

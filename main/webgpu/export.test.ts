@@ -10,19 +10,13 @@ import {
   createTimeline,
   exportCapabilities,
   importExportedBuffer,
-  installWebGPU,
 } from './index.ts';
+import { openTestDevice } from './test-support.ts';
 
 let device: GPUDevice;
 
 beforeAll(async () => {
-  const gpu = await installWebGPU({ log: () => {} });
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) throw new Error('no adapter');
-  device = await adapter.requestDevice({
-    requiredFeatures: [...adapter.features] as GPUFeatureName[],
-    zerocastExportable: true,
-  } as GPUDeviceDescriptor);
+  device = await openTestDevice({ zerocastExportable: true });
 });
 
 describe.runIf(process.platform === 'linux')('export extension (Vulkan)', () => {

@@ -1036,8 +1036,7 @@ class RenderCommands {
   label = '';
 
   setPipeline(pipeline: GPURenderPipeline): void {
-    this.rec.refs.push(pipeline);
-    this.rec.u(Op.SetPipeline, pipeline._id);
+    this.rec.setPipeline(pipeline);
   }
 
   setBindGroup(
@@ -1047,18 +1046,7 @@ class RenderCommands {
     start?: number,
     length?: number,
   ): void {
-    if (group) this.rec.refs.push(group);
-    const r = this.rec;
-    if (offsets === undefined) {
-      r.u(Op.SetBindGroup, index, group ? group._id : 0, 0);
-    } else if (offsets instanceof Uint32Array && start !== undefined) {
-      r.u(Op.SetBindGroup, index, group ? group._id : 0, length ?? 0);
-      r.many(offsets, start, length ?? 0);
-    } else {
-      const arr = Array.from(offsets as Iterable<number>);
-      r.u(Op.SetBindGroup, index, group ? group._id : 0, arr.length);
-      r.many(arr);
-    }
+    this.rec.setBindGroup(index, group, offsets, start, length);
   }
 
   setVertexBuffer(slot: number, buffer: GPUBuffer | null, offset = 0, size?: number): void {
@@ -1207,8 +1195,7 @@ export class GPUComputePassEncoder {
   }
 
   setPipeline(pipeline: GPUComputePipeline): void {
-    this.rec.refs.push(pipeline);
-    this.rec.u(Op.SetPipeline, pipeline._id);
+    this.rec.setPipeline(pipeline);
   }
 
   setBindGroup(
@@ -1218,14 +1205,7 @@ export class GPUComputePassEncoder {
     start?: number,
     length?: number,
   ): void {
-    RenderCommands.prototype.setBindGroup.call(
-      this as unknown as RenderCommands,
-      index,
-      group,
-      offsets,
-      start,
-      length,
-    );
+    this.rec.setBindGroup(index, group, offsets, start, length);
   }
 
   dispatchWorkgroups(x: number, y = 1, z = 1): void {

@@ -5,7 +5,9 @@
  * where the scene puts them. A compute pass then reads the same frame texture.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFrameCanvas, installWebGPU, readTexture, type FrameCanvas } from './index.ts';
+import { createFrameCanvas, readTexture, type FrameCanvas } from './index.ts';
+import { computeReadback, openTestDevice } from './test-support.ts';
+import { luma as bt709Luma } from '../convert/bt709.ts';
 
 type ThreeModule = typeof import('three/webgpu');
 
@@ -14,12 +16,7 @@ let device: GPUDevice;
 const errors: string[] = [];
 
 beforeAll(async () => {
-  const gpu = await installWebGPU({ log: () => {} });
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) throw new Error('no adapter');
-  device = await adapter.requestDevice({
-    requiredFeatures: [...adapter.features] as GPUFeatureName[],
-  });
+  device = await openTestDevice();
   device.addEventListener('uncapturederror', (ev) => {
     errors.push((ev as GPUUncapturedErrorEvent).error.message);
   });
@@ -45,7 +42,7 @@ function rgbaAt(data: Uint8Array, x: number, z: number): number[] {
 }
 
 function luma(c: number[]): number {
-  return 0.2126 * c[0]! + 0.7152 * c[1]! + 0.0722 * c[2]!;
+  return bt709Luma(c[0]!, c[1]!, c[2]!);
 }
 
 function buildScene(): {
@@ -176,33 +173,8 @@ describe('three.js WebGPURenderer on Zerocast WebGPU', () => {
           out[3] = textureDimensions(frame).x;
         }`,
     });
-    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module } });
-    const out = device.createBuffer({
-      size: 16,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
-    });
-    const read = device.createBuffer({
-      size: 16,
-      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
-    });
-    const bg = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: frame.createView() },
-        { binding: 1, resource: { buffer: out } },
-      ],
-    });
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bg);
-    pass.dispatchWorkgroups(1);
-    pass.end();
-    enc.copyBufferToBuffer(out, 0, read, 0, 16);
-    device.queue.submit([enc.finish()]);
-    await read.mapAsync(GPUMapMode.READ);
-    expect(Array.from(new Uint32Array(read.getMappedRange()))).toEqual([255, 0, 0, W]);
-    read.unmap();
+    const bytes = await computeReadback(device, module, [frame.createView()], 16);
+    expect(Array.from(new Uint32Array(bytes))).toEqual([255, 0, 0, W]);
   });
 
   it('recreates the frame texture when the canvas is resized', async () => {

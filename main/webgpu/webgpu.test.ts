@@ -6,19 +6,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { installWebGPU, getAdapterInfo, readTexture } from './index.ts';
+import { getAdapterInfo, readTexture } from './index.ts';
+import { computeReadback, openTestDevice } from './test-support.ts';
 
 let device: GPUDevice;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 beforeAll(async () => {
-  const gpu = await installWebGPU({ log: () => {} });
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) throw new Error('no adapter');
-  device = await adapter.requestDevice({
-    requiredFeatures: [...adapter.features] as GPUFeatureName[],
-  });
+  device = await openTestDevice();
 });
 
 function target(
@@ -638,35 +634,14 @@ describe('indirect, queries, stencil, cube views, device loss', () => {
           out[1] = textureSampleLevel(t, s, vec3f(0.0, 0.0, -1.0), 0.0).r; // -Z = face 5
         }`,
     });
-    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module } });
-    const out = device.createBuffer({
-      size: 8,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
-    });
-    const read = device.createBuffer({
-      size: 8,
-      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
-    });
-    const bg = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: cube.createView({ dimension: 'cube' }) },
-        { binding: 1, resource: device.createSampler({ magFilter: 'nearest' }) },
-        { binding: 2, resource: { buffer: out } },
-      ],
-    });
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bg);
-    pass.dispatchWorkgroups(1);
-    pass.end();
-    enc.copyBufferToBuffer(out, 0, read, 0, 8);
-    device.queue.submit([enc.finish()]);
-    await read.mapAsync(GPUMapMode.READ);
-    const v = Array.from(new Float32Array(read.getMappedRange())).map((x) => Math.round(x * 255));
+    const bytes = await computeReadback(
+      device,
+      module,
+      [cube.createView({ dimension: 'cube' }), device.createSampler({ magFilter: 'nearest' })],
+      8,
+    );
+    const v = Array.from(new Float32Array(bytes)).map((x) => Math.round(x * 255));
     expect(v).toEqual([0, 200]);
-    read.unmap();
   });
 
   it('timestampWrites on a compute pass give ordered GPU timestamps', async () => {

@@ -2,16 +2,7 @@
 import * as THREE from 'three/webgpu';
 
 /** A small deterministic PRNG (mulberry32) so both renderers see the same "random" scene. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../support/rng.ts';
 
 /** A `size` x `size` RGBA checkerboard DataTexture of `cells` cells per side. */
 export function checkerTexture(

@@ -5,7 +5,15 @@
  * pointing at the stubs and FAKE_CUDA_LOG at a log file. Usage: `tsx scenario.ts <dir> [mode]`,
  * mode `full` (default) or `probe` (only the probes and the chain).
  */
-import { existsSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import {
   canEncodeExported,
@@ -71,6 +79,14 @@ const SIZE = PITCH * H * 1.5 + 4096; // an allocation a little larger than the f
 const cfg = { width: W, height: H, fps: 30, bitrate: 800_000, keyframeInterval: 0 };
 const out: Partial<ScenarioOut> = {};
 const fdCount = (): number => readdirSync('/proc/self/fd').length;
+/** Inode behind `fd`, or undefined when `fd` is closed (identifies the file, whatever opened next). */
+const inodeOf = (fd: number): number | undefined => {
+  try {
+    return fstatSync(fd).ino;
+  } catch {
+    return undefined;
+  }
+};
 let serial = 0;
 
 /** A "Vulkan export": memory file + semaphore file, read-only fds for the driver, writers for us. */
@@ -114,17 +130,24 @@ const errorOf = (f: () => unknown): string => {
 
 out.cuda = cudaProbe();
 out.nvenc = nvencProbe();
+// Open and close one encoder first, so what the runtime opens lazily on first use (the codec
+// library, the worker's thread-safe function) is not counted against the imports below.
+await new OpenH264Encoder(cfg).close();
 const baseline = fdCount();
 
 // ---- the chain, and frames encoded from the "CUDA mapping" after each semaphore wait ----
 const t = exportTarget();
-const afterExport = fdCount();
+const exportedInodes = [inodeOf(t.desc.memoryFd), inodeOf(t.desc.semaphoreFd)];
 const sel = selectEncoder(cfg, { gpu: t.desc, targetTimeoutMs: 3000 });
 out.chain = sel.chain;
 out.describe = describeChain(sel.chain);
 out.input = sel.input;
 out.canEncodeExported = canEncodeExported(sel.encoder);
-out.fdsHeldByDriver = fdCount() - afterExport === 0; // the driver keeps the two fds it now owns
+// The driver keeps the two fds it now owns: both still open, on the same files (checked by inode,
+// not by a count of the process's fds, which other lazily opened fds would disturb).
+out.fdsHeldByDriver =
+  inodeOf(t.desc.memoryFd) === exportedInodes[0] &&
+  inodeOf(t.desc.semaphoreFd) === exportedInodes[1];
 
 if (mode === 'full' && canEncodeExported(sel.encoder)) {
   const enc = sel.encoder;

@@ -9,27 +9,18 @@ import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { RfbTestClient } from '../../../e2e/support/rfb-client.ts';
-import { TestPatternSource, barSamples } from '../../../e2e/support/rfb-source.ts';
+import { TestPatternSource, worstBarError } from '../../../e2e/support/rfb-source.ts';
 import { DEFAULT_PIXEL_FORMAT, encodePixelFormat } from './pixel-format.ts';
 import { Encoding, RFB_LIMITS } from './protocol.ts';
 import { RfbServer } from './server.ts';
+import { closeReasonLog } from './test-support.ts';
+import { rng } from '../../../e2e/support/rng.ts';
 import { vncAuthResponse } from './vnc-auth.ts';
 
 const W = 320;
 const H = 180;
 const TARGET_MESSAGES = 10_000;
 
-/** Deterministic PRNG (mulberry32) so failures replay. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(0x5eed);
 const int = (n: number) => Math.floor(rand() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
@@ -201,11 +192,7 @@ let source: TestPatternSource;
 let server: RfbServer;
 let port = 0;
 const reasons: string[] = [];
-const log = {
-  info: (o: object, m: string) => m === 'rfb client closed' && reasons.push(JSON.stringify(o)),
-  warn: (o: object, m: string) => m === 'rfb client closed' && reasons.push(JSON.stringify(o)),
-  debug() {},
-};
+const log = closeReasonLog(reasons);
 
 beforeAll(async () => {
   source = new TestPatternSource({ width: W, height: H, fps: 30, keyint: 15 });
@@ -316,12 +303,7 @@ describe('fuzz: malformed client messages', () => {
     expect(nZrle).toBeGreaterThan((fuzzMs / 1000) * 5);
     expect(nH264).toBeGreaterThan((fuzzMs / 1000) * 10);
     expect(Math.max(...gaps.zrle, ...gaps.h264)).toBeLessThan(2000);
-    let worst = 0;
-    for (const s of barSamples(W, H)) {
-      const px = zrle.rgbAt(s.x, s.y);
-      for (let k = 0; k < 3; k++) worst = Math.max(worst, Math.abs(px[k]! - s.rgb[k]!));
-    }
-    expect(worst).toBeLessThanOrEqual(2);
+    expect(worstBarError(W, H, (x, y) => zrle.rgbAt(x, y))).toBeLessThanOrEqual(2);
     zrle.close();
     h264.close();
   });

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BARS,
-  barSamples,
-  renderPattern,
-  pitchFor,
-  rgbToYcbcr709,
-} from '../../../e2e/support/rfb-source.ts';
+import { barSamples, renderPattern } from '../../../e2e/support/rfb-source.ts';
+import { nv12Pitch, rgbToYcbcr } from '../../convert/bt709.ts';
+import { TEST_BARS_RGB } from '../../encode/testframes.ts';
 import {
   DEFAULT_PIXEL_FORMAT,
   cpixelLayout,
@@ -18,45 +14,16 @@ import {
   writePixels,
   type PixelFormat,
 } from './pixel-format.ts';
-
-const pf = (over: Partial<PixelFormat>): PixelFormat => ({ ...DEFAULT_PIXEL_FORMAT, ...over });
+import { BGR233, pixelFormat as pf, RGB565_BE, RGB565_LE } from './test-support.ts';
 
 const FORMATS: Record<string, PixelFormat> = {
   'xrgb32 le': DEFAULT_PIXEL_FORMAT,
   'xbgr32 le (noVNC)': pf({ redShift: 0, greenShift: 8, blueShift: 16 }),
   'xrgb32 be': pf({ bigEndian: true }),
   'rgbx32 be': pf({ bigEndian: true, redShift: 24, greenShift: 16, blueShift: 8 }),
-  'rgb565 le': pf({
-    bitsPerPixel: 16,
-    depth: 16,
-    redMax: 31,
-    greenMax: 63,
-    blueMax: 31,
-    redShift: 11,
-    greenShift: 5,
-    blueShift: 0,
-  }),
-  'rgb565 be': pf({
-    bitsPerPixel: 16,
-    depth: 16,
-    bigEndian: true,
-    redMax: 31,
-    greenMax: 63,
-    blueMax: 31,
-    redShift: 11,
-    greenShift: 5,
-    blueShift: 0,
-  }),
-  'bgr233 8': pf({
-    bitsPerPixel: 8,
-    depth: 8,
-    redMax: 7,
-    greenMax: 7,
-    blueMax: 3,
-    redShift: 0,
-    greenShift: 3,
-    blueShift: 6,
-  }),
+  'rgb565 le': RGB565_LE,
+  'rgb565 be': RGB565_BE,
+  'bgr233 8': BGR233,
 };
 
 describe('PIXEL_FORMAT (RFC 6143 §7.4)', () => {
@@ -99,7 +66,7 @@ describe('NV12 (BT.709 limited range) → RGB → client pixels', () => {
       id: 0,
       width: w,
       height: h,
-      pitch: pitchFor(w),
+      pitch: nv12Pitch(w),
       data: renderPattern(0, w, h),
       ptsMs: 0,
     });
@@ -123,7 +90,7 @@ describe('NV12 (BT.709 limited range) → RGB → client pixels', () => {
     expect([...frame(235, 128, 128).slice(0, 3)]).toEqual([255, 255, 255]);
     expect([...frame(0, 128, 128).slice(0, 3)]).toEqual([0, 0, 0]);
     expect([...frame(255, 128, 128).slice(0, 3)]).toEqual([255, 255, 255]);
-    const [y, cb, cr] = rgbToYcbcr709(255, 0, 0);
+    const [y, cb, cr] = rgbToYcbcr(255, 0, 0);
     const red = frame(y, cb, cr);
     expect(red[0]).toBeGreaterThanOrEqual(253);
     expect(red[1]).toBeLessThanOrEqual(2);
@@ -131,7 +98,7 @@ describe('NV12 (BT.709 limited range) → RGB → client pixels', () => {
   });
 
   it('converts to every true-colour format and back within the format’s precision', () => {
-    const rgb = new Uint8Array(BARS.flat().concat([255, 255, 255, 1, 2, 3, 250, 128, 7]));
+    const rgb = new Uint8Array(TEST_BARS_RGB.flat().concat([255, 255, 255, 1, 2, 3, 250, 128, 7]));
     for (const [name, f] of Object.entries(FORMATS)) {
       const px = rgbToPixelValues(rgb, f);
       const wire = writePixels(px, f);
@@ -176,7 +143,7 @@ describe('fused NV12 → pixel values', () => {
       [320, 180],
       [258, 146],
     ] as const) {
-      const pitch = pitchFor(w);
+      const pitch = nv12Pitch(w);
       const data = new Uint8Array((pitch * h * 3) / 2);
       for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
       const frame = { id: 0, width: w, height: h, pitch, data, ptsMs: 0 };

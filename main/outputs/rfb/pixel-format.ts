@@ -3,6 +3,7 @@
  *
  * Source: RFC 6143 §7.4 (PIXEL_FORMAT), §7.5.1 (SetPixelFormat), rfbproto "ZRLE" (CPIXEL).
  */
+import { YCBCR_TO_RGB } from '../../convert/bt709.ts';
 import type { Nv12Frame } from '../../engine/contracts.ts';
 
 /** An RFB PIXEL_FORMAT (RFC 6143 §7.4): 16 bytes on the wire. */
@@ -134,7 +135,8 @@ export function cpixelLayout(pf: PixelFormat): { size: number; skip: number } {
   return { size: 4, skip: 0 };
 }
 
-// BT.709 limited range → RGB, 16.16 fixed point:
+// BT.709 limited range → RGB as 16.16 fixed-point tables (the per-pixel hot path of ZRLE/Raw),
+// built from the coefficients of main/convert/bt709.ts ({@link YCBCR_TO_RGB}):
 // R = 1.164384 (Y-16) + 1.792741 (Cr-128)
 // G = 1.164384 (Y-16) - 0.213249 (Cb-128) - 0.532909 (Cr-128)
 // B = 1.164384 (Y-16) + 2.112402 (Cb-128)
@@ -144,11 +146,11 @@ const CB_G = new Int32Array(256);
 const CR_G = new Int32Array(256);
 const CB_B = new Int32Array(256);
 for (let i = 0; i < 256; i++) {
-  Y_TAB[i] = Math.round(1.164384 * (i - 16) * 65536) + 32768;
-  CR_R[i] = Math.round(1.792741 * (i - 128) * 65536);
-  CB_G[i] = Math.round(-0.213249 * (i - 128) * 65536);
-  CR_G[i] = Math.round(-0.532909 * (i - 128) * 65536);
-  CB_B[i] = Math.round(2.112402 * (i - 128) * 65536);
+  Y_TAB[i] = Math.round(YCBCR_TO_RGB.y * (i - 16) * 65536) + 32768;
+  CR_R[i] = Math.round(YCBCR_TO_RGB.crR * (i - 128) * 65536);
+  CB_G[i] = Math.round(YCBCR_TO_RGB.cbG * (i - 128) * 65536);
+  CR_G[i] = Math.round(YCBCR_TO_RGB.crG * (i - 128) * 65536);
+  CB_B[i] = Math.round(YCBCR_TO_RGB.cbB * (i - 128) * 65536);
 }
 const CLAMP = new Uint8Array(1024);
 for (let i = 0; i < 1024; i++) CLAMP[i] = Math.max(0, Math.min(255, i - 384));

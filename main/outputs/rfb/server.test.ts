@@ -9,8 +9,9 @@ import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { HandshakeError, RfbTestClient } from '../../../e2e/support/rfb-client.ts';
-import { TestPatternSource, barSamples } from '../../../e2e/support/rfb-source.ts';
+import { TestPatternSource, worstBarError as barError } from '../../../e2e/support/rfb-source.ts';
 import { DEFAULT_PIXEL_FORMAT } from './pixel-format.ts';
+import { closeReasonLog, RGB565_BE } from './test-support.ts';
 import { Encoding } from './protocol.ts';
 import { RfbServer, type RfbInputSink } from './server.ts';
 
@@ -29,11 +30,7 @@ const sink: RfbInputSink = {
   pointer: (x, y, m) => inputs.push(`p ${x} ${y} ${m}`),
   key: (k, d) => inputs.push(`k ${k} ${d}`),
 };
-const log = {
-  info: (o: object, m: string) => m === 'rfb client closed' && closes.push(JSON.stringify(o)),
-  warn: (o: object, m: string) => m === 'rfb client closed' && closes.push(JSON.stringify(o)),
-  debug() {},
-};
+const log = closeReasonLog(closes);
 
 beforeAll(async () => {
   source = new TestPatternSource({ width: W, height: H, fps: 30, keyint: 15 });
@@ -50,13 +47,9 @@ afterAll(async () => {
   source?.stop();
 });
 
+/** {@link barError} of what client `c` shows. */
 function worstBarError(c: RfbTestClient): number {
-  let worst = 0;
-  for (const s of barSamples(c.width, c.height)) {
-    const p = c.rgbAt(s.x, s.y);
-    for (let k = 0; k < 3; k++) worst = Math.max(worst, Math.abs(p[k]! - s.rgb[k]!));
-  }
-  return worst;
+  return barError(c.width, c.height, (x, y) => c.rgbAt(x, y));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -156,18 +149,7 @@ describe('framebuffer updates', () => {
 
   it('Raw in 16 bpp big-endian 565 and ZRLE in 8 bpp: the bars within the format precision', async () => {
     const c = await RfbTestClient.connect({ port, version: '3.3' });
-    c.setPixelFormat({
-      ...DEFAULT_PIXEL_FORMAT,
-      bitsPerPixel: 16,
-      depth: 16,
-      bigEndian: true,
-      redMax: 31,
-      greenMax: 63,
-      blueMax: 31,
-      redShift: 11,
-      greenShift: 5,
-      blueShift: 0,
-    });
+    c.setPixelFormat(RGB565_BE);
     c.setEncodings([Encoding.Raw]);
     c.requestUpdate(false);
     expect((await c.nextUpdate()).rects[0]!.encoding).toBe(Encoding.Raw);

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { constants as zc, createDeflate } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PIXEL_FORMAT, type PixelFormat } from './pixel-format.ts';
+import { rng } from '../../../e2e/support/rng.ts';
 import { ZRLE_TILE, encodeZrleTiles } from './zrle.ts';
 
 /** The pixel format noVNC asks for: 32 bpp little-endian, R at bit 0, G at 8, B at 16. */
@@ -35,17 +36,6 @@ async function loadDecoder(): Promise<new () => NoVncZrle> {
   const rfbJs = createRequire(import.meta.url).resolve('@novnc/novnc');
   const url = pathToFileURL(join(dirname(rfbJs), 'decoders', 'zrle.js')).href;
   return ((await import(url)) as { default: new () => NoVncZrle }).default;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Tiles with 1, 2, 3, 9, 100 and ~4096 colours, with and without long runs. */

@@ -1,47 +1,18 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PIXEL_FORMAT, type PixelFormat } from './pixel-format.ts';
+import { BGR233, pixelFormat as pf, RGB565_LE } from './test-support.ts';
+import { rng } from '../../../e2e/support/rng.ts';
 import { ZRLE_TILE, cpixelShifts, decodeZrleTiles, encodeZrleTiles } from './zrle.ts';
 
-const pf = (over: Partial<PixelFormat>): PixelFormat => ({ ...DEFAULT_PIXEL_FORMAT, ...over });
 const FORMATS: PixelFormat[] = [
   DEFAULT_PIXEL_FORMAT,
   pf({ bigEndian: true }),
   pf({ redShift: 24, greenShift: 16, blueShift: 8 }),
   pf({ depth: 32, redShift: 24, greenShift: 8, blueShift: 0 }),
-  pf({
-    bitsPerPixel: 16,
-    depth: 16,
-    redMax: 31,
-    greenMax: 63,
-    blueMax: 31,
-    redShift: 11,
-    greenShift: 5,
-    blueShift: 0,
-  }),
-  pf({
-    bitsPerPixel: 8,
-    depth: 8,
-    redMax: 7,
-    greenMax: 7,
-    blueMax: 3,
-    redShift: 0,
-    greenShift: 3,
-    blueShift: 6,
-  }),
+  RGB565_LE,
+  BGR233,
 ];
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An image whose tiles exercise every subencoding: solid, 2/3-4/5-16 colours, runs, noise. */
 function image(w: number, h: number, f: PixelFormat, seed: number): Uint32Array {

@@ -87,6 +87,32 @@ export function encodeZrleTiles(
     }
   };
 
+  // Calls `emit(value, length)` for each run of equal pixel values of the tile, in tile order
+  // (rows joined), for both RLE subencodings.
+  const forEachRun = (
+    tx: number,
+    ty: number,
+    tw: number,
+    th: number,
+    emit: (value: number, run: number) => void,
+  ): void => {
+    let cur = px[ty * stride + tx]!;
+    let r = 0;
+    for (let j = 0; j < th; j++) {
+      let p = (ty + j) * stride + tx;
+      for (let i = 0; i < tw; i++, p++) {
+        const v = px[p]!;
+        if (v === cur) r++;
+        else {
+          emit(cur, r);
+          cur = v;
+          r = 1;
+        }
+      }
+    }
+    emit(cur, r);
+  };
+
   for (let ty = y; ty < y + h; ty += ZRLE_TILE) {
     const th = Math.min(ZRLE_TILE, y + h - ty);
     for (let tx = x; tx < x + w; tx += ZRLE_TILE) {
@@ -168,49 +194,21 @@ export function encodeZrleTiles(
         }
       } else if (best === 2) {
         buf[o++] = 128;
-        let cur = px[ty * stride + tx]!;
-        let r = 0;
-        for (let j = 0; j < th; j++) {
-          let p = (ty + j) * stride + tx;
-          for (let i = 0; i < tw; i++, p++) {
-            const v = px[p]!;
-            if (v === cur) r++;
-            else {
-              putC(cur);
-              putRun(r);
-              cur = v;
-              r = 1;
-            }
-          }
-        }
-        putC(cur);
-        putRun(r);
+        forEachRun(tx, ty, tw, th, (v, r) => {
+          putC(v);
+          putRun(r);
+        });
       } else {
         buf[o++] = 128 + n;
         for (let k = 0; k < n; k++) putC(palette[k]!);
-        let cur = px[ty * stride + tx]!;
-        let r = 0;
-        const flush = () => {
-          const idx = hashIdx[lookup(cur)]!;
+        forEachRun(tx, ty, tw, th, (v, r) => {
+          const idx = hashIdx[lookup(v)]!;
           if (r === 1) buf[o++] = idx;
           else {
             buf[o++] = idx | 128;
             putRun(r);
           }
-        };
-        for (let j = 0; j < th; j++) {
-          let p = (ty + j) * stride + tx;
-          for (let i = 0; i < tw; i++, p++) {
-            const v = px[p]!;
-            if (v === cur) r++;
-            else {
-              flush();
-              cur = v;
-              r = 1;
-            }
-          }
-        }
-        flush();
+        });
       }
     }
   }

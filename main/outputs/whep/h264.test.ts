@@ -1,32 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { generateH264 } from '../../../e2e/support/h264-test-source.ts';
-import {
-  containsIdr,
-  joinWithStartCodes,
-  NalType,
-  splitAccessUnits,
-  splitNalUnits,
-} from './h264.ts';
+import { isIdr, NalType, splitAnnexB } from '../../encode/annexb.ts';
+import { joinWithStartCodes, splitAccessUnits } from './h264.ts';
 
 describe('Annex B splitting', () => {
   it('splits 3- and 4-byte start codes and drops trailing zeros', () => {
     const data = new Uint8Array([
       0, 0, 0, 1, 0x67, 1, 2, 0, 0, 0, 1, 0x68, 3, 0, 0, 1, 0x65, 4, 5, 0,
     ]);
-    const units = splitNalUnits(data);
-    expect(units.map((u) => u.type)).toEqual([NalType.Sps, NalType.Pps, NalType.Idr]);
-    expect([...units[0]!.payload]).toEqual([0x67, 1, 2]);
-    expect([...units[1]!.payload]).toEqual([0x68, 3]);
-    expect([...units[2]!.payload]).toEqual([0x65, 4, 5]);
-    expect(containsIdr(data)).toBe(true);
+    const units = splitAnnexB(data);
+    expect(units.map((u) => u.type)).toEqual([NalType.Sps, NalType.Pps, NalType.IdrSlice]);
+    expect([...units[0]!.data]).toEqual([0x67, 1, 2]);
+    expect([...units[1]!.data]).toEqual([0x68, 3]);
+    expect([...units[2]!.data]).toEqual([0x65, 4, 5]);
+    expect(isIdr(data)).toBe(true);
   });
 
   it('round-trips through joinWithStartCodes', () => {
     const units = [new Uint8Array([0x41, 0x9a, 1]), new Uint8Array([0x41, 0x9a, 2])];
     const joined = joinWithStartCodes(units);
-    expect(splitNalUnits(joined).map((u) => [...u.payload])).toEqual(units.map((u) => [...u]));
-    expect(containsIdr(joined)).toBe(false);
+    expect(splitAnnexB(joined).map((u) => [...u.data])).toEqual(units.map((u) => [...u]));
+    expect(isIdr(joined)).toBe(false);
   });
 
   it('groups a real ffmpeg stream into one access unit per frame, IDRs every GOP', () => {

@@ -9,4 +9,5 @@ export {
   type ViewerState,
 } from './whep-output.ts';
 export { parseWhepOffer, MAX_OFFER_BYTES, type WhepOffer } from './sdp.ts';
-export { splitNalUnits, splitAccessUnits, containsIdr, nalType, NalType } from './h264.ts';
+export { splitAccessUnits, joinWithStartCodes, type AnnexBAccessUnit } from './h264.ts';
+export { splitAnnexB, isIdr, NalType } from '../../encode/annexb.ts';

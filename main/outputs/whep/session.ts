@@ -14,7 +14,7 @@ import {
   type Track,
 } from 'node-datachannel';
 import type { AccessUnit } from '../../engine/contracts.ts';
-import { splitNalUnits } from './h264.ts';
+import { splitAnnexB } from '../../encode/annexb.ts';
 import { parseRtcp, rttFromReport } from './rtcp.ts';
 import type { WhepOffer } from './sdp.ts';
 
@@ -396,8 +396,8 @@ export class ViewerSession {
  */
 export function countRtpPackets(accessUnit: Uint8Array, maxFragmentSize: number): number {
   let packets = 0;
-  for (const unit of splitNalUnits(accessUnit)) {
-    const size = unit.payload.length;
+  for (const unit of splitAnnexB(accessUnit)) {
+    const size = unit.data.length;
     if (size <= maxFragmentSize) {
       packets += 1;
       continue;

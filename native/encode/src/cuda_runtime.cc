@@ -227,6 +227,21 @@ std::string nvencOpenHint(int status) {
   return "";
 }
 
+NVENCSTATUS nvencOpenSession(const NvencRuntime& nv, CUcontext ctx, void** session) {
+  NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS params;
+  std::memset(&params, 0, sizeof params);
+  params.version = NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS_VER;
+  params.deviceType = NV_ENC_DEVICE_TYPE_CUDA;
+  params.device = ctx;
+  params.apiVersion = NVENCAPI_VERSION;
+  return nv.api.nvEncOpenEncodeSessionEx(&params, session);
+}
+
+std::string nvencOpenError(const std::string& device, NVENCSTATUS s) {
+  return "nvEncOpenEncodeSessionEx failed on " + device + ": " + nvencStatusName(s) + " (" +
+         std::to_string(static_cast<int>(s)) + ")" + nvencOpenHint(s);
+}
+
 void nvCheck(NVENCSTATUS s, const char* what) {
   if (s != NV_ENC_SUCCESS) {
     throw NvencError(std::string(what) + " failed: " + nvencStatusName(s) + " (" +
@@ -285,19 +300,12 @@ NvencProbe probeNvenc(const std::string& uuidHex) {
       return p;
     }
     CudaContextScope scope(ctx);
-    NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS params;
-    std::memset(&params, 0, sizeof params);
-    params.version = NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS_VER;
-    params.deviceType = NV_ENC_DEVICE_TYPE_CUDA;
-    params.device = ctx;
-    params.apiVersion = NVENCAPI_VERSION;
     void* session = nullptr;
-    NVENCSTATUS s = nv.api.nvEncOpenEncodeSessionEx(&params, &session);
+    NVENCSTATUS s = nvencOpenSession(nv, ctx, &session);
     p.status = static_cast<int>(s);
     p.statusName = nvencStatusName(s);
     if (s != NV_ENC_SUCCESS) {
-      p.message = "nvEncOpenEncodeSessionEx failed on " + info.name + ": " + p.statusName + " (" +
-                  std::to_string(p.status) + ")" + nvencOpenHint(s);
+      p.message = nvencOpenError(info.name, s);
       // The API asks for nvEncDestroyEncoder even after a failed open when it set a handle.
       if (session != nullptr) nv.api.nvEncDestroyEncoder(session);
       return p;

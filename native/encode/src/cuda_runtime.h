@@ -96,6 +96,15 @@ class NvencError : public EncoderError {
 /** " (this GPU has no NVENC video encoder, ...)" for the statuses that mean so, else "". */
 std::string nvencOpenHint(int status);
 
+/**
+ * nvEncOpenEncodeSessionEx on CUDA context `ctx` (current on this thread) with this header's API
+ * version. After a failure `*session` may still hold a handle that wants nvEncDestroyEncoder.
+ */
+NVENCSTATUS nvencOpenSession(const NvencRuntime& nv, CUcontext ctx, void** session);
+
+/** "nvEncOpenEncodeSessionEx failed on <device>: <status name> (<n>)<hint>". */
+std::string nvencOpenError(const std::string& device, NVENCSTATUS s);
+
 /** Throws NvencError "<what> failed: <status name> (<n>)" unless s == NV_ENC_SUCCESS. */
 void nvCheck(NVENCSTATUS s, const char* what);
 

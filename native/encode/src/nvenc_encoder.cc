@@ -43,20 +43,11 @@ class NvencEncoder final : public VideoEncoder {
     api_ = &nv.api;
     CudaContextScope scope(ctx_);
 
-    NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS op;
-    std::memset(&op, 0, sizeof op);
-    op.version = NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS_VER;
-    op.deviceType = NV_ENC_DEVICE_TYPE_CUDA;
-    op.device = ctx_;
-    op.apiVersion = NVENCAPI_VERSION;
-    NVENCSTATUS st = api_->nvEncOpenEncodeSessionEx(&op, &enc_);
+    NVENCSTATUS st = nvencOpenSession(nv, ctx_, &enc_);
     if (st != NV_ENC_SUCCESS) {
       if (enc_ != nullptr) api_->nvEncDestroyEncoder(enc_);
       enc_ = nullptr;
-      throw NvencError("nvEncOpenEncodeSessionEx failed on " + device_ + ": " +
-                           nvencStatusName(st) + " (" + std::to_string(static_cast<int>(st)) +
-                           ")" + nvencOpenHint(st),
-                       static_cast<int>(st));
+      throw NvencError(nvencOpenError(device_, st), static_cast<int>(st));
     }
     try {
       configure();

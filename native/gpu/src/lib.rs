@@ -1104,17 +1104,27 @@ fn pipeline_refs(
     })
 }
 
-/// `GPUDevice.createRenderPipeline(desc)`; [`desc::RenderPipelineDesc`] JSON.
-#[napi]
-pub fn create_render_pipeline(device: u32, desc_json: String) -> Result<u32> {
-    let p: desc::RenderPipelineDesc = parse("render pipeline", &desc_json)?;
-    let refs = pipeline_refs(
+/// The objects a render pipeline description names (device, layout, vertex and fragment modules).
+fn render_pipeline_refs(device: u32, p: &desc::RenderPipelineDesc) -> Result<PipelineRefs> {
+    pipeline_refs(
         &reg(),
         device,
         p.layout,
         p.vertex.module,
         p.fragment.as_ref().map(|f| f.module),
-    )?;
+    )
+}
+
+/// The objects a compute pipeline description names (device, layout, compute module).
+fn compute_pipeline_refs(device: u32, p: &desc::ComputePipelineDesc) -> Result<PipelineRefs> {
+    pipeline_refs(&reg(), device, p.layout, p.compute.module, None)
+}
+
+/// `GPUDevice.createRenderPipeline(desc)`; [`desc::RenderPipelineDesc`] JSON.
+#[napi]
+pub fn create_render_pipeline(device: u32, desc_json: String) -> Result<u32> {
+    let p: desc::RenderPipelineDesc = parse("render pipeline", &desc_json)?;
+    let refs = render_pipeline_refs(device, &p)?;
     let rp = build_render_pipeline(&p, &refs)?;
     Ok(reg().insert(Obj::RenderPipeline(rp)))
 }
@@ -1123,7 +1133,7 @@ pub fn create_render_pipeline(device: u32, desc_json: String) -> Result<u32> {
 #[napi]
 pub fn create_compute_pipeline(device: u32, desc_json: String) -> Result<u32> {
     let p: desc::ComputePipelineDesc = parse("compute pipeline", &desc_json)?;
-    let refs = pipeline_refs(&reg(), device, p.layout, p.compute.module, None)?;
+    let refs = compute_pipeline_refs(device, &p)?;
     let cp = build_compute_pipeline(&p, &refs);
     Ok(reg().insert(Obj::ComputePipeline(cp)))
 }
@@ -1179,13 +1189,7 @@ pub fn create_render_pipeline_async(
     desc_json: String,
 ) -> Result<AsyncTask<PipelineTask>> {
     let p: desc::RenderPipelineDesc = parse("render pipeline", &desc_json)?;
-    let refs = pipeline_refs(
-        &reg(),
-        device,
-        p.layout,
-        p.vertex.module,
-        p.fragment.as_ref().map(|f| f.module),
-    )?;
+    let refs = render_pipeline_refs(device, &p)?;
     Ok(AsyncTask::new(PipelineTask {
         job: Some(PipelineJob::Render(Box::new(p))),
         refs,
@@ -1199,7 +1203,7 @@ pub fn create_compute_pipeline_async(
     desc_json: String,
 ) -> Result<AsyncTask<PipelineTask>> {
     let p: desc::ComputePipelineDesc = parse("compute pipeline", &desc_json)?;
-    let refs = pipeline_refs(&reg(), device, p.layout, p.compute.module, None)?;
+    let refs = compute_pipeline_refs(device, &p)?;
     Ok(AsyncTask::new(PipelineTask {
         job: Some(PipelineJob::Compute(Box::new(p))),
         refs,
@@ -1486,17 +1490,14 @@ pub fn encoder_render_pass(encoder: u32, desc_json: String, commands: Uint32Arra
                 })
             })
             .transpose()?;
-        let ts = p
-            .timestamp_writes
-            .as_ref()
-            .map(|t| {
-                Ok::<_, Error>(wgpu::RenderPassTimestampWrites {
-                    query_set: r.query_set(t.query_set)?,
-                    beginning_of_pass_write_index: t.beginning_of_pass_write_index,
-                    end_of_pass_write_index: t.end_of_pass_write_index,
-                })
-            })
-            .transpose()?;
+        let ts =
+            timestamp_writes(r, p.timestamp_writes.as_ref())?.map(|(query_set, begin, end)| {
+                wgpu::RenderPassTimestampWrites {
+                    query_set,
+                    beginning_of_pass_write_index: begin,
+                    end_of_pass_write_index: end,
+                }
+            });
         let mut pass = e.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: label(&p.label),
             color_attachments: &colors,
@@ -1507,6 +1508,25 @@ pub fn encoder_render_pass(encoder: u32, desc_json: String, commands: Uint32Arra
         });
         passes::replay_render(r, &mut pass, &commands)
     })
+}
+
+/// A pass's resolved `timestampWrites`: query set, beginning index, end index.
+type PassTimestamps<'a> = (&'a wgpu::QuerySet, Option<u32>, Option<u32>);
+
+/// Resolves a pass's `timestampWrites`, for render and compute passes alike (wgpu has one struct
+/// per pass kind).
+fn timestamp_writes<'a>(
+    r: &'a Registry,
+    t: Option<&desc::TimestampWritesDesc>,
+) -> Result<Option<PassTimestamps<'a>>> {
+    t.map(|t| {
+        Ok((
+            r.query_set(t.query_set)?,
+            t.beginning_of_pass_write_index,
+            t.end_of_pass_write_index,
+        ))
+    })
+    .transpose()
 }
 
 /// Runs one recorded compute pass: `beginComputePass(desc)` + commands + `end()`.
@@ -1521,17 +1541,14 @@ pub fn encoder_compute_pass(
         None => desc::ComputePassDesc::default(),
     };
     with_encoder(encoder, |r, e| {
-        let ts = p
-            .timestamp_writes
-            .as_ref()
-            .map(|t| {
-                Ok::<_, Error>(wgpu::ComputePassTimestampWrites {
-                    query_set: r.query_set(t.query_set)?,
-                    beginning_of_pass_write_index: t.beginning_of_pass_write_index,
-                    end_of_pass_write_index: t.end_of_pass_write_index,
-                })
-            })
-            .transpose()?;
+        let ts =
+            timestamp_writes(r, p.timestamp_writes.as_ref())?.map(|(query_set, begin, end)| {
+                wgpu::ComputePassTimestampWrites {
+                    query_set,
+                    beginning_of_pass_write_index: begin,
+                    end_of_pass_write_index: end,
+                }
+            });
         let mut pass = e.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: label(&p.label),
             timestamp_writes: ts,

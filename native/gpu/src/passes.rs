@@ -90,6 +90,20 @@ fn unknown(op: u32) -> Error {
     Error::new(Status::InvalidArg, format!("unknown pass opcode {op}"))
 }
 
+/// Reads the operands of `SET_BIND_GROUP` (render and compute alike): the group index, the bind
+/// group (handle 0 unsets it) and the dynamic offsets.
+fn read_bind_group<'g, 'r>(
+    reg: &'g Registry,
+    r: &'r mut Reader,
+) -> Result<(u32, Option<&'g wgpu::BindGroup>, &'r [u32])> {
+    let index = r.next()?;
+    let id = r.next()?;
+    let n = r.next()? as usize;
+    let offsets = r.slice(n)?;
+    let bg = if id == 0 { None } else { Some(reg.bg(id)?) };
+    Ok((index, bg, offsets))
+}
+
 /// Replays the commands shared by render passes and render bundles; returns `Ok(false)` for an
 /// opcode it does not handle (the caller handles pass-only ones).
 fn replay_common<'a, E: RenderEncoder<'a>>(
@@ -101,11 +115,7 @@ fn replay_common<'a, E: RenderEncoder<'a>>(
     match op {
         SET_PIPELINE => enc.set_pipeline(reg.render_pipeline(r.next()?)?),
         SET_BIND_GROUP => {
-            let index = r.next()?;
-            let id = r.next()?;
-            let n = r.next()? as usize;
-            let offsets = r.slice(n)?;
-            let bg = if id == 0 { None } else { Some(reg.bg(id)?) };
+            let (index, bg, offsets) = read_bind_group(reg, r)?;
             enc.set_bind_group(index, bg, offsets);
         }
         SET_VERTEX_BUFFER => {
@@ -227,11 +237,7 @@ pub fn replay_compute(
         match op {
             SET_PIPELINE => pass.set_pipeline(reg.compute_pipeline(r.next()?)?),
             SET_BIND_GROUP => {
-                let index = r.next()?;
-                let id = r.next()?;
-                let n = r.next()? as usize;
-                let offsets = r.slice(n)?;
-                let bg = if id == 0 { None } else { Some(reg.bg(id)?) };
+                let (index, bg, offsets) = read_bind_group(reg, &mut r)?;
                 pass.set_bind_group(index, bg, offsets);
             }
             DISPATCH => {
