@@ -11,8 +11,13 @@ import { loadNativeAddon, type NativeEncodeResult, type NativeEncoder } from './
 
 /** An access unit plus the encoder's own timing, as `encode()` returns it. */
 export interface TimedAccessUnit extends AccessUnit {
-  /** Milliseconds spent on the worker thread: semaphore wait + copy/de-interleave + encode. */
+  /** Milliseconds the codec spent on the worker thread (de-interleave + encode). */
   readonly encodeMs: number;
+  /**
+   * Milliseconds before that making a GPU-target frame readable (semaphore wait, plus the CUDA
+   * device-to-host copy on the copy path); 0 for frames given in host memory.
+   */
+  readonly transferMs: number;
   /** Milliseconds the frame waited in the worker's queue before encoding started. */
   readonly queueMs: number;
   /** Linux thread id (gettid) of the worker thread that encoded it. */
@@ -183,6 +188,7 @@ export abstract class NativeH264Encoder implements H264Encoder, ExportedFrameEnc
             width,
             height,
             encodeMs: r.encodeMs,
+            transferMs: r.transferMs,
             queueMs: r.queueMs,
             workerThreadId: r.threadId,
           },

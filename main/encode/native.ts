@@ -111,8 +111,13 @@ export interface NativeEncodeResult {
   skipped: boolean;
   ptsMs: number;
   frameId: number;
-  /** Time spent de-interleaving + encoding on the worker thread, ms. */
+  /** Time spent de-interleaving + encoding on the worker thread, ms (without `transferMs`). */
   encodeMs: number;
+  /**
+   * Time spent making a GPU-target frame readable before encoding, ms: the timeline-semaphore
+   * wait (NVENC), plus the device-to-host copy (OpenH264 fed from CUDA); 0 for host frames.
+   */
+  transferMs: number;
   /** Time the job waited in the worker's queue, ms. */
   queueMs: number;
   /** Linux thread id (gettid) of the worker thread that encoded it. */

@@ -86,7 +86,12 @@ export interface FrameStages {
   render?: number;
   /** NV12 compute pass. */
   convert?: number;
-  /** Readback of the NV12 buffer to the CPU (mapAsync until mapped + copy). */
+  /**
+   * Readback/transfer: from the submit until the NV12 frame is readable by the encoder. On the
+   * mapAsync path: until mapped and copied (includes the GPU's render and convert execution). On
+   * the zero-copy path: the encoder's timeline-semaphore wait (plus the CUDA device-to-host copy
+   * when a CPU codec is fed from CUDA).
+   */
   readback?: number;
   /** H.264 encode on the worker thread. */
   encode?: number;

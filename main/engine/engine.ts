@@ -553,7 +553,11 @@ export class Engine implements StreamSource {
         job.release();
       }
       const t4 = performance.now();
-      stages.encode = (au as TimedAccessUnit | null)?.encodeMs ?? t4 - t3;
+      const timed = au as TimedAccessUnit | null;
+      stages.encode = timed?.encodeMs ?? t4 - t3;
+      // Zero-copy: what gates the encoder is its own transfer (semaphore wait, CUDA copy), not the
+      // side readback some listeners may want.
+      if (zeroCopy && timed) stages.readback = timed.transferMs;
       if (generation !== this.generation) return undefined;
       if (au) {
         this.counters.encoded++;

@@ -170,7 +170,7 @@ if (mode === 'full' && canEncodeExported(sel.encoder)) {
       keyframe: au?.keyframe,
       bytes: au?.data.byteLength,
       sameAsHostPath: !!au && !!expected && Buffer.from(au.data).equals(Buffer.from(expected.data)),
-      waitedMs: au?.encodeMs,
+      waitedMs: au?.transferMs, // the semaphore wait + copy, reported apart from encoding
     });
   }
   out.frames = frames;

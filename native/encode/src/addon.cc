@@ -685,7 +685,8 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
       } catch (const std::exception& e) {
         job->error = e.what();
       }
-      job->encodeMs = msBetween(start, Clock::now());
+      // encodeMs is the codec alone; transferMs (semaphore wait / CUDA copy) is reported apart.
+      job->encodeMs = msBetween(start, Clock::now()) - job->out.transferMs;
       {
         std::lock_guard<std::mutex> lock(s->mutex);  // recycle the input buffer (keep up to 4)
         if (job->nv12 && s->spare.size() < 4) s->spare.push_back(std::move(job->nv12));
@@ -736,6 +737,7 @@ class NativeEncoder : public Napi::ObjectWrap<NativeEncoder> {
       r.Set("frameId", Napi::Number::New(env, job->frameId));
       r.Set("encodeMs", Napi::Number::New(env, job->encodeMs));
       r.Set("queueMs", Napi::Number::New(env, job->queueMs));
+      r.Set("transferMs", Napi::Number::New(env, job->out.transferMs));
       r.Set("threadId", Napi::Number::New(env, static_cast<double>(job->workerThreadId)));
       napi_resolve_deferred(env, job->deferred, r);
     }

@@ -14,6 +14,7 @@
 //   - host NV12 (encode()): uploaded with cuMemcpy2D into a pitched CUDA buffer of the encoder's
 //     own (cuMemAllocPitch), registered once the same way.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -118,7 +119,10 @@ class NvencEncoder final : public VideoEncoder {
       throw EncoderError("encodeExported(): slot " + std::to_string(slot) + " is not registered");
     }
     // No torn frame: NVENC reads the buffer only after the frame's semaphore value was reached.
+    const auto t0 = std::chrono::steady_clock::now();
     target.waitFrame(frame, targetTimeoutMs_);
+    out.transferMs =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     CudaContextScope scope(ctx_);
     encodeRegistered(targetRegs_[slot], target.desc().pitch, ptsMs, forceKeyframe, out);
   }

@@ -1,5 +1,6 @@
 #include "video_encoder.h"
 
+#include <chrono>
 #include <cmath>
 
 #include "cuda_external.h"
@@ -44,7 +45,10 @@ void VideoEncoder::encodeTarget(size_t slot, uint64_t frame, int64_t ptsMs, bool
   CudaExternalNv12& target = targetAt(slot);
   const ExportedNv12Desc& d = target.desc();
   targetScratch_.resize(target.frameBytes());
+  const auto t0 = std::chrono::steady_clock::now();
   target.copyToHost(frame, targetScratch_.data(), targetScratch_.size(), targetTimeoutMs_);
+  out.transferMs =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   Nv12View pic;
   pic.y = targetScratch_.data();
   pic.uv = targetScratch_.data() + static_cast<size_t>(d.pitch) * d.height;

@@ -57,6 +57,9 @@ struct EncodedFrame {
   std::vector<uint8_t> data;  ///< start-code-prefixed NAL units; empty when skipped
   bool keyframe = false;      ///< IDR (SPS and PPS precede the IDR slice)
   bool skipped = false;       ///< the encoder's rate control dropped the frame
+  /// ms spent making a GPU-target frame readable before encoding (timeline-semaphore wait, plus
+  /// the device-to-host copy on the CUDA-copy path); 0 for frames given in host memory
+  double transferMs = 0;
 };
 
 /** The H.264 encoder interface (constrained baseline, one frame in, one access unit out). */
