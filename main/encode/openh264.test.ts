@@ -238,6 +238,29 @@ describe('OpenH264 encoder (real codec, checked with ffprobe/ffmpeg)', () => {
     expect(ratio).toBeLessThan(0.3); // ideal 1/6 ≈ 0.167
   });
 
+  it.each([30, 120, 240])(
+    'keeps the bitrate at the target per second at %i fps (rate control above 60 fps)',
+    async (fps) => {
+      const target = 1_500_000;
+      const enc = new OpenH264Encoder({
+        width: W,
+        height: H,
+        fps,
+        bitrate: target,
+        keyframeInterval: 0,
+      });
+      const got = await encodeFrames(enc, 90, { noise: 8 });
+      await enc.close();
+      const bytes = got.slice(30).reduce((s, au) => s + au.data.length, 0); // after rate control settles
+      const bps = (bytes * 8 * fps) / 60;
+      console.log(
+        `${fps} fps: ${(bps / 1e6).toFixed(2)} Mbit/s for a ${target / 1e6} Mbit/s target`,
+      );
+      expect(bps / target).toBeGreaterThan(0.7);
+      expect(bps / target).toBeLessThan(1.3);
+    },
+  );
+
   it('encodes on its own native thread while the JS event loop keeps running', async () => {
     const FW = 1920;
     const FH = 1080;
