@@ -6,8 +6,11 @@
  * rate target above what the machine can do (so the loop runs flat out, dropping frames it cannot
  * take rather than queueing them), and prints the adapter's name, median and p99 ms of each stage
  * and the sustained frame rate (frames encoded per second). Stage times are CPU wall times
- * (render/convert: recording + submit; readback: submit → NV12 bytes on the CPU, which includes the
- * GPU's execution; encode: the encoder's worker thread).
+ * (render/convert: recording + submit; readback: submit → NV12 readable by the encoder — on the
+ * mapAsync path the map and copy, which include the GPU's execution, on the zero-copy path the
+ * encoder's timeline-semaphore wait and CUDA copy; encode: the codec on its worker thread; send:
+ * until every viewer's packets are out, so ~0 here, where nobody watches). The last column names
+ * the encoder and its input (map-async, cuda-copy or cuda-zero-copy).
  *
  * Options (env): BENCH_SCENE (default showroom), BENCH_SECONDS (default 6), BENCH_SIZES
  * (default "640x360,1280x720,1920x1080"), BENCH_FPS_TARGET (default 240).
@@ -68,7 +71,7 @@ for (const { width, height } of sizes) {
   });
   const bits = records.reduce((a, r) => a + r.bytes * 8, 0) / elapsed;
   rows.push(
-    `${`${width}x${height}`.padEnd(10)} ${cells.join(' ')} ${(encoded / elapsed).toFixed(1).padStart(7)} ${String(dropped).padStart(7)} ${(bits / 1e6).toFixed(2).padStart(7)}  ${status.encoder.name}`,
+    `${`${width}x${height}`.padEnd(10)} ${cells.join(' ')} ${(encoded / elapsed).toFixed(1).padStart(7)} ${String(dropped).padStart(7)} ${(bits / 1e6).toFixed(2).padStart(7)}  ${status.encoder.name} (${status.encoder.input})`,
   );
 }
 
