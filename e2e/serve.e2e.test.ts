@@ -314,6 +314,29 @@ describe('serve refuses bad set-ups with a clear error', () => {
     expect(output).toMatch(/mesa-vulkan-drivers/);
   });
 
+  it('a port in use: an error naming the option to change', async () => {
+    const blocker = createNetServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const { code, output } = await runToExit('node', [
+        ...SERVE,
+        '--port',
+        String(port),
+        '--rfb-port',
+        '0',
+        '--size',
+        '320x180',
+        '--scene',
+        'test-pattern',
+      ]);
+      expect(code).not.toBe(0);
+      expect(output).toMatch(new RegExp(`127\\.0\\.0\\.1:${port} is already in use .*--port`));
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('off loopback: a generated token is printed and required (401 without it)', async () => {
     const serve = await startServeProcess('node', [
       ...SERVE,

@@ -124,8 +124,13 @@ export async function startServe(
         else socket.destroy();
       });
     }
-    const base = await server.listen({ host: options.host, port: options.port });
-    const rfbAddress = rfb ? await rfb.listen(options.host, options.rfbPort) : undefined;
+    const base = await explainListen(
+      server.listen({ host: options.host, port: options.port }),
+      '--port',
+    );
+    const rfbAddress = rfb
+      ? await explainListen(rfb.listen(options.host, options.rfbPort), '--rfb-port')
+      : undefined;
     engine.start();
     shown = publicBase(base, options.host);
     const shownHost = new URL(shown).hostname;
@@ -154,6 +159,33 @@ export async function startServe(
     await rfb?.close().catch(() => undefined);
     await server?.close().catch(() => undefined);
     await engine.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Awaits a listen and turns the usual failures into messages that name the option to change.
+ * @throws Error for EADDRINUSE / EADDRNOTAVAIL / EACCES (with the fix), else the original error.
+ */
+async function explainListen<T>(listening: Promise<T>, option: string): Promise<T> {
+  try {
+    return await listening;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
+    const where = `${e.address ?? '?'}:${e.port ?? '?'}`;
+    if (e.code === 'EADDRINUSE') {
+      throw new Error(
+        `${where} is already in use (another Zerocast?): choose a free port with ${option}`,
+      );
+    }
+    if (e.code === 'EADDRNOTAVAIL') {
+      throw new Error(
+        `${e.address ?? 'that address'} is not an address of this machine: check --host`,
+      );
+    }
+    if (e.code === 'EACCES') {
+      throw new Error(`${where} needs privileges to bind: choose a port above 1023 with ${option}`);
+    }
     throw error;
   }
 }
@@ -188,9 +220,10 @@ export async function main(argv: string[]): Promise<void> {
     const lines = [
       `Zerocast is streaming ${options.model ? `the model ${options.model}` : `"${s.scene}"`} at ${s.width}x${s.height}, ${s.fps} fps, ${(s.bitrate / 1e6).toFixed(1)} Mbit/s`,
       `  GPU adapter:   ${adapter.name} (${adapter.backend}, ${adapter.type})`,
-      `  encoder:       ${engine.status().encoder.name}`,
+      `  encoder:       ${engine.status().encoder.name} (${engine.status().encoder.input})`,
       `  viewer:        ${running.viewerUrl}`,
       `  WHEP endpoint: ${running.whepUrl}`,
+      `  control UI:    ${running.viewerUrl.replace(/\/(\?|$)/, '/app/$1')}`,
     ];
     if (running.rfbUrl) {
       lines.push(

@@ -248,9 +248,9 @@ export class Engine implements StreamSource {
       : this.converter.encoderTarget();
     this.encoderChoice = selectEncoder(this.encoderConfig(), { gpu });
     this.encoder = this.encoderChoice.encoder;
+    // One line: the chain with the reason of each fallback (also in status().encoder.chain).
     this.log.info(
-      { chain: this.encoderChoice.chain, input: this.encoderChoice.input },
-      `encoder: ${describeChain(this.encoderChoice.chain)}`,
+      `encoder: ${describeChain(this.encoderChoice.chain)} (input ${this.encoderChoice.input})`,
     );
   }
 
@@ -327,7 +327,7 @@ export class Engine implements StreamSource {
     const def = findScene(name);
     this.useScene(def);
     this.settings.scene = def.name;
-    this.log.info({ scene: def.name }, 'scene changed');
+    this.logSceneChange();
   }
 
   /**
@@ -337,7 +337,14 @@ export class Engine implements StreamSource {
   showScene(def: SceneDefinition): void {
     this.useScene(def);
     this.settings.scene = def.name;
-    this.log.info({ scene: def.name }, 'scene changed');
+    this.logSceneChange();
+  }
+
+  /** A scene change is news while streaming; before start (thumbnails, set-up) it is detail. */
+  private logSceneChange(): void {
+    const scene = this.settings.scene;
+    if (this.running) this.log.info({ scene }, 'scene changed');
+    else this.log.debug({ scene }, 'scene changed');
   }
 
   /** Changes the target bitrate (bits/s) live. @throws RangeError outside 50 kbit/s .. 200 Mbit/s. */
