@@ -13,7 +13,12 @@ import {
   waitForFrames,
   type LaunchedChromium,
 } from './support/browser.ts';
-import { runToExit, startServeProcess, type ServeProcess } from './support/serve-process.ts';
+import {
+  freePort,
+  runToExit,
+  startServeProcess,
+  type ServeProcess,
+} from './support/serve-process.ts';
 import {
   barCenter,
   COUNTER_BITS,
@@ -27,15 +32,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNoVncPage } from './support/rfb-novnc-page.ts';
 import { readSnapshot, vncsnapshot } from './support/vncsnapshot.ts';
-
-/** A TCP port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** The bar centres of the test pattern with their sRGB values. */
 function barPoints(

@@ -6,8 +6,7 @@
  * main view to e2e/artifacts/ui-*.png.
  */
 import { spawnSync } from 'node:child_process';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { startServeProcess, type ServeProcess } from './support/serve-process.ts';
+import { freePort, startServeProcess, type ServeProcess } from './support/serve-process.ts';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,15 +24,6 @@ let base = '';
 let context: BrowserContext;
 let page: Page;
 let profile = '';
-
-/** A TCP port that was free a moment ago (for the RFB listener, so the outputs view shows it). */
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 async function status(): Promise<Status> {
   const res = await fetch(`${base}/api/status`);

@@ -3,6 +3,7 @@
  * Test support only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 
 /** A running `serve`. */
 export interface ServeProcess {
@@ -115,4 +116,13 @@ export function runToExit(
       resolve({ code, output });
     });
   });
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a listener the test starts next). */
+export async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
