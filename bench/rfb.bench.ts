@@ -3,18 +3,26 @@
  * 10 ZRLE, request-driven, like classic viewers) on one machine, against a server in its own
  * process fed by the test pattern source (NV12 + ffmpeg H.264) at 1280x720.
  *
- * Prints frames delivered per client per second and the server process's CPU time per source
- * frame (user + system, including zlib on the libuv pool).
+ * Prints frames delivered per client per second, the server process's CPU time per source
+ * frame (user + system, all threads: the main thread, the RFB pixel worker and zlib on the libuv
+ * pool), and the server main thread's event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms
+ * resolution): how long work on the main thread, the one that runs the engine's frame loop,
+ * keeps a due callback waiting.
  *
  *   npx tsx bench/rfb.bench.ts [--width 1280] [--height 720] [--fps 30] [--seconds 10]
+ *     [--h264 10] [--zrle 10] [--pixel-worker true|false]
+ *
+ * `--pixel-worker false` keeps the ZRLE/Raw conversion and tiling on the main thread (as before
+ * the pixel worker existed), for a before/after comparison on the same code.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { RfbTestClient } from '../e2e/support/rfb-client.ts';
 import { TestPatternSource } from '../e2e/support/rfb-source.ts';
 import { Encoding } from '../main/outputs/rfb/protocol.ts';
-import { RfbServer, type RfbClientStats } from '../main/outputs/rfb/server.ts';
+import { RfbServer, type RfbClientStats, type RfbPixelWork } from '../main/outputs/rfb/server.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -25,16 +33,26 @@ const { values: opts } = parseArgs({
     seconds: { type: 'string', default: '10' },
     h264: { type: 'string', default: '10' },
     zrle: { type: 'string', default: '10' },
+    'pixel-worker': { type: 'string', default: 'true' },
   },
 });
 const width = Number(opts.width);
 const height = Number(opts.height);
 const fps = Number(opts.fps);
 
+/** The server main thread's event-loop delay since the previous snapshot, in ms. */
+interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
 interface Snapshot {
   cpu: NodeJS.CpuUsage;
   frames: number;
   clients: RfbClientStats[];
+  loopDelay: LoopDelay;
+  pixelWork: RfbPixelWork;
 }
 
 type ToServer = { cmd: 'snapshot' } | { cmd: 'exit' };
@@ -44,13 +62,28 @@ type FromServer = { port: number } | { snapshot: Snapshot };
 async function serverMain(): Promise<void> {
   const source = new TestPatternSource({ width, height, fps });
   await source.start();
-  const server = new RfbServer({ source });
+  const server = new RfbServer({ source, pixelWorker: opts['pixel-worker'] !== 'false' });
   const { port } = await server.listen('127.0.0.1', 0);
   const send = (m: FromServer) => process.send!(m);
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   process.on('message', async (m: ToServer) => {
     if (m.cmd === 'snapshot') {
+      const ms = (ns: number) => ns / 1e6;
+      const loopDelay = {
+        p50: ms(delay.percentile(50)),
+        p99: ms(delay.percentile(99)),
+        max: ms(delay.max),
+      };
+      delay.reset();
       send({
-        snapshot: { cpu: process.cpuUsage(), frames: source.emitted, clients: server.clients },
+        snapshot: {
+          cpu: process.cpuUsage(),
+          frames: source.emitted,
+          clients: server.clients,
+          loopDelay,
+          pixelWork: server.pixelWork,
+        },
       });
     } else {
       await server.close();
@@ -159,6 +192,15 @@ async function main(): Promise<void> {
   console.log(
     `server CPU: ${cpuMs.toFixed(0)} ms over ${secs.toFixed(1)} s = ${((cpuMs / (secs * 1000)) * 100).toFixed(1)}% of a core; ` +
       `${(cpuMs / frames).toFixed(2)} ms CPU per source frame (for all ${counts.length} clients, incl. source playback)`,
+  );
+  const d = s1.loopDelay;
+  const w = s1.pixelWork;
+  console.log(
+    `ZRLE/Raw pixel work on the ${w.mode === 'worker' ? `worker thread (threadId ${w.lastThreadId})` : 'main thread'}: ` +
+      `${w.jobs - s0.pixelWork.jobs} jobs, last ${w.lastMs.toFixed(1)} ms`,
+  );
+  console.log(
+    `server main-thread event-loop delay: p50 ${d.p50.toFixed(1)} ms, p99 ${d.p99.toFixed(1)} ms, max ${d.max.toFixed(1)} ms`,
   );
 
   for (const c of clients) c.close();

@@ -73,6 +73,13 @@ export async function buildDesktop(options: { minify?: boolean } = {}): Promise<
     platform: 'browser',
     external: ['electron'],
   });
+  // The RFB pixel worker (main/outputs/rfb/pixel-thread.ts looks for it beside the bundle).
+  await build({
+    ...common,
+    entryPoints: [join(ROOT, 'main/outputs/rfb/pixel-worker.ts')],
+    outfile: join(outdir, 'rfb-pixel-worker.mjs'),
+    format: 'esm',
+  });
   const viewer = await buildViewerAssets();
   mkdirSync(join(APP_DIR, 'dist', 'viewer'), { recursive: true });
   writeFileSync(join(APP_DIR, 'dist', 'viewer', 'index.html'), viewer.html);

@@ -3,12 +3,14 @@
  * and its own send queue for Open H.264, ZRLE or Raw framebuffer updates.
  *
  * Nothing here ever blocks the stream source: access units and frames are queued or dropped
- * synchronously; ZRLE compression runs on the libuv thread pool through the connection's own
- * zlib stream; a client whose socket backs up skips to newer frames (H.264: to the next IDR).
+ * synchronously; colour conversion and ZRLE tiling run on the server's pixel worker thread
+ * (./pixel-thread.ts), shared by every client with the same pixel format; ZRLE compression runs
+ * on the libuv thread pool through the connection's own zlib stream; a client whose socket backs
+ * up skips to newer frames (H.264: to the next IDR).
  */
 import { constants as zc, createDeflate, type Deflate } from 'node:zlib';
 import type { AccessUnit } from '../../engine/contracts.ts';
-import type { SharedFrame } from './frame-cache.ts';
+import type { ConvertedFrame, PixelKind } from './frame-cache.ts';
 import {
   DEFAULT_PIXEL_FORMAT,
   decodePixelFormat,
@@ -98,8 +100,13 @@ export interface ConnectionHost {
   /** Whether input events are forwarded now. */
   interactionEnabled(): boolean;
   readonly input: RfbInputSink | undefined;
-  /** The newest frame for ZRLE/Raw, if any. */
-  currentFrame(): SharedFrame | undefined;
+  /** The newest converted frame for ZRLE/Raw, if any. */
+  currentFrame(): ConvertedFrame | undefined;
+  /**
+   * The current frame lacks this client's format: have it converted (asynchronously, on the pixel
+   * thread); the server calls {@link RfbConnection.pump} when it is there.
+   */
+  needPixels(): void;
   requestKeyframe(reason: string): void;
   /** Called once when the connection is gone. */
   removed(conn: RfbConnection): void;
@@ -209,6 +216,12 @@ export class RfbConnection {
   /** Whether this client currently wants ZRLE/Raw frames. */
   get wantsPixels(): boolean {
     return this.state === 'normal' && (this.encoding === 'zrle' || this.encoding === 'raw');
+  }
+
+  /** The pixel format and kind of data this client wants now, if it wants ZRLE/Raw frames. */
+  get pixelWant(): { pf: PixelFormat; kind: PixelKind } | null {
+    if (!this.wantsPixels) return null;
+    return { pf: this.pf, kind: this.encoding === 'raw' ? 'raw' : 'zrle' };
   }
 
   /** Closes the connection, logging `reason` at `level`. Idempotent. */
@@ -728,6 +741,9 @@ export class RfbConnection {
     const frame = this.host.currentFrame();
     if (!frame) return;
     if (frame.id === this.lastSentFrameId && !this.fullRequested) return;
+    const pf = this.pf;
+    const data = frame.get(pf, this.encoding === 'raw' ? 'raw' : 'zrle');
+    if (!data) return this.host.needPixels(); // pump() is called again when it is converted
     this.pixelPending = false;
     const resize = this.resizeRects(frame.width, frame.height);
     if (!resize) return this.fail('stream resized but the client supports no DesktopSize');
@@ -735,16 +751,11 @@ export class RfbConnection {
     this.extraRects = [];
     this.lastSentFrameId = frame.id;
     const { width: w, height: h } = frame;
-    const pf = this.pf;
     if (this.encoding === 'raw') {
       this.framesSent++;
-      this.writeUpdate(
-        [...pre, rectHeader(0, 0, w, h, Encoding.Raw), frame.rawData(pf)],
-        pre.length + 1,
-      );
+      this.writeUpdate([...pre, rectHeader(0, 0, w, h, Encoding.Raw), data], pre.length + 1);
       return;
     }
-    const data = frame.zrleData(pf);
     const z = this.zlib();
     this.busy = true;
     // Taken now: a request arriving while compressing asks for the *next* frame.

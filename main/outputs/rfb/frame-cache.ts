@@ -1,7 +1,9 @@
 /**
- * One NV12 frame kept for the ZRLE/Raw clients, with its conversions computed at most once per
- * pixel format and shared by every client using that format (RFC 6143 §7.6.1 Raw,
- * rfbproto ZRLE uncompressed tile data).
+ * Frames for the ZRLE/Raw clients (RFC 6143 §7.6.1 Raw, rfbproto ZRLE uncompressed tile data):
+ * {@link SharedFrame}, one NV12 frame with its conversions computed at most once per pixel format
+ * (the work itself, done on the pixel worker thread, see ./pixel-thread.ts), and
+ * {@link ConvertedFrame}, the results of that work on the main thread, shared by every client
+ * using the same format.
  */
 import type { Nv12Frame } from '../../engine/contracts.ts';
 import {
@@ -12,6 +14,46 @@ import {
   type PixelFormat,
 } from './pixel-format.ts';
 import { encodeZrleTiles } from './zrle.ts';
+
+/** What a client is sent: ZRLE tile data (uncompressed) or Raw pixels. */
+export type PixelKind = 'zrle' | 'raw';
+
+/** The cache key of the `kind` data of pixel format `pf`. */
+export function pixelWantKey(pf: PixelFormat, kind: PixelKind): string {
+  return `${kind}/${pixelFormatKey(pf)}`;
+}
+
+/**
+ * One frame's conversions, as they come back from the pixel thread: for each pixel format in
+ * use, the uncompressed ZRLE tile data or the Raw pixels of the whole frame.
+ */
+export class ConvertedFrame {
+  private readonly data = new Map<string, Buffer>();
+
+  constructor(
+    /** Frame id (see `Nv12Frame.id`). */
+    readonly id: number,
+    readonly width: number,
+    readonly height: number,
+  ) {}
+
+  /** The `kind` data of the frame in `pf`, once converted. */
+  get(pf: PixelFormat, kind: PixelKind): Buffer | undefined {
+    return this.data.get(pixelWantKey(pf, kind));
+  }
+
+  /** Whether the data under `key` ({@link pixelWantKey}) is here. */
+  has(key: string): boolean {
+    return this.data.has(key);
+  }
+
+  /** Adds converted data (wrapped, not copied). */
+  add(out: readonly { key: string; data: Uint8Array }[]): void {
+    for (const o of out) {
+      this.data.set(o.key, Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength));
+    }
+  }
+}
 
 interface PerFormat {
   px: Uint32Array;

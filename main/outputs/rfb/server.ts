@@ -22,7 +22,13 @@ import {
   type RfbInputSink,
   type RfbLogger,
 } from './connection.ts';
-import { SharedFrame } from './frame-cache.ts';
+import { ConvertedFrame, pixelWantKey } from './frame-cache.ts';
+import {
+  PixelThread,
+  type PixelJobFrame,
+  type PixelResult,
+  type PixelWant,
+} from './pixel-thread.ts';
 import { RFB_LIMITS, isLoopbackAddress } from './protocol.ts';
 import { tcpTransport, wsTransport, type RfbTransport } from './transport.ts';
 
@@ -51,6 +57,31 @@ export interface RfbServerOptions {
    * client gets ZRLE or Raw from the NV12 frames.
    */
   h264?: boolean;
+  /**
+   * Convert NV12 frames and build ZRLE/Raw data on a worker thread (default true). False keeps
+   * that work on the main thread (the behaviour before the worker; for comparisons).
+   */
+  pixelWorker?: boolean;
+}
+
+/** Where the ZRLE/Raw pixel work ran (see {@link RfbServer.pixelWork}). */
+export interface RfbPixelWork {
+  /** `worker`, or `main` when no worker thread could be used (see ./pixel-thread.ts). */
+  mode: 'worker' | 'main';
+  /** Conversion jobs completed. */
+  jobs: number;
+  /** `threadId` of the thread that ran the last job (0: the main thread; -1: none yet). */
+  lastThreadId: number;
+  /** Milliseconds the last job took on that thread. */
+  lastMs: number;
+}
+
+/** Copies an NV12 frame handed out by the engine (valid only during its callback), once. */
+function copyNv12(f: Nv12Frame): PixelJobFrame {
+  const bytes = (f.pitch * f.height * 3) / 2;
+  const data = new Uint8Array(bytes);
+  data.set(f.data.subarray(0, bytes));
+  return { id: f.id, width: f.width, height: f.height, pitch: f.pitch, data };
 }
 
 const SILENT: RfbLogger = { info() {}, warn() {}, debug() {} };
@@ -59,6 +90,14 @@ const SILENT: RfbLogger = { info() {}, warn() {}, debug() {} };
  * An RFB server over one {@link StreamSource}. Every client has its own send queue; a slow
  * client skips frames (H.264: waits for an IDR it requests) and never stalls the source or the
  * other clients. Bad client input closes that client only (logged with the reason).
+ *
+ * ZRLE/Raw frames: the main thread copies each NV12 frame once and hands it to the pixel worker
+ * thread ({@link PixelThread}), which converts it once per pixel format in use and builds the
+ * uncompressed ZRLE tile data / Raw pixels; the results come back to be written to each client's
+ * socket in order. One job runs at a time; frames arriving meanwhile replace the one waiting to
+ * be handed over (at most one NV12 copy waits, one is being converted). ZRLE's deflate state stays
+ * per connection on the main thread's side, compressed on the libuv pool (node:zlib's async API):
+ * it belongs to each connection's byte stream, while the tile data is shared by every client.
  */
 export class RfbServer {
   private readonly source: StreamSource;
@@ -74,12 +113,21 @@ export class RfbServer {
   private readonly standaloneWss: WebSocketServer[] = [];
   private readonly unsubscribe: () => void;
   private nextId = 1;
-  private frame: SharedFrame | undefined;
+  private readonly pixels: PixelThread;
+  /** The newest converted frame. */
+  private frame: ConvertedFrame | undefined;
+  /** The newest frame not yet handed to the pixel thread. */
+  private next: PixelJobFrame | undefined;
+  /** A client found `frame` without its format. */
+  private needMore = false;
+  private converting = false;
+  /** Incremented on resize: conversions started before are dropped. */
+  private generation = 0;
+  private readonly work: RfbPixelWork = { mode: 'worker', jobs: 0, lastThreadId: -1, lastMs: 0 };
   private closed = false;
   private framesIn = 0;
   private unitsIn = 0;
   private peakInputBytes = 0;
-  private pixelsScheduled = false;
 
   /** Subscribes to `options.source` at once; call {@link listen} and/or mount {@link handleUpgrade}. */
   constructor(options: RfbServerOptions) {
@@ -91,6 +139,7 @@ export class RfbServer {
     this.input = options.input;
     this.interaction = options.interaction ?? false;
     this.wss = this.makeWss({ noServer: true });
+    this.pixels = new PixelThread(this.log, options.pixelWorker ?? true);
     this.unsubscribe = this.source.subscribe({
       onAccessUnit: (au) => this.onAccessUnit(au),
       onFrame: (f) => this.onFrame(f),
@@ -183,6 +232,11 @@ export class RfbServer {
     };
   }
 
+  /** Where the ZRLE/Raw conversions ran: the worker thread or the main thread. */
+  get pixelWork(): RfbPixelWork {
+    return { ...this.work, mode: this.pixels.mode };
+  }
+
   /** Turns forwarding of viewer input on or off at run time. */
   setInteraction(enabled: boolean): void {
     this.interaction = enabled;
@@ -193,6 +247,9 @@ export class RfbServer {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    this.pixels.close();
+    this.frame = undefined;
+    this.next = undefined;
     for (const c of [...this.conns]) c.close('server shutting down');
     const closing: Promise<void>[] = [];
     for (const s of this.tcpServers) closing.push(new Promise((r) => s.close(() => r())));
@@ -247,6 +304,10 @@ export class RfbServer {
       size: () => ({ width: this.source.width, height: this.source.height }),
       interactionEnabled: () => this.interaction,
       currentFrame: () => this.currentFrame(),
+      needPixels: () => {
+        this.needMore = true;
+        this.convert();
+      },
       requestKeyframe: (reason) => this.source.requestKeyframe(reason),
       removed: (c) => {
         this.peakInputBytes = Math.max(this.peakInputBytes, c.stats().peakInputBytes);
@@ -259,12 +320,13 @@ export class RfbServer {
     conn.start();
   }
 
-  private currentFrame(): SharedFrame | undefined {
-    if (!this.frame) {
+  private currentFrame(): ConvertedFrame | undefined {
+    if (!this.frame && !this.next && !this.converting) {
       const latest = this.source.latestFrame();
       // Right after a resize the latest frame may still have the old size: wait for a new one.
       if (latest && latest.width === this.source.width && latest.height === this.source.height) {
-        this.frame = SharedFrame.copyOf(latest);
+        this.next = copyNv12(latest);
+        this.convert();
       }
     }
     return this.frame;
@@ -281,24 +343,91 @@ export class RfbServer {
     for (const c of this.conns) if (c.wantsPixels) wanted = true;
     if (!wanted) {
       this.frame = undefined; // fetched from source.latestFrame() when next needed
+      this.next = undefined;
       return;
     }
-    this.frame = SharedFrame.copyOf(f);
-    // Colour conversion and ZRLE tiling (milliseconds per frame) run after the engine's
-    // callback has returned, never inside it; frames arriving meanwhile replace this one.
-    if (!this.pixelsScheduled) {
-      this.pixelsScheduled = true;
-      setImmediate(() => {
-        this.pixelsScheduled = false;
-        if (this.closed) return;
-        for (const c of this.conns) c.onFrame();
-      });
+    // The one copy of this frame on the main thread; it is transferred to the pixel thread.
+    // A frame still waiting to be handed over is replaced (skipped).
+    this.next = copyNv12(f);
+    this.convert();
+  }
+
+  /** The (pixel format, kind) pairs the ZRLE/Raw clients want now, once each. */
+  private wanted(): PixelWant[] {
+    const wants = new Map<string, PixelWant>();
+    for (const c of this.conns) {
+      const w = c.pixelWant;
+      if (!w) continue;
+      const key = pixelWantKey(w.pf, w.kind);
+      if (!wants.has(key)) wants.set(key, { key, pf: { ...w.pf }, kind: w.kind });
+    }
+    return [...wants.values()];
+  }
+
+  /**
+   * Starts the next conversion job unless one is running: the newest frame handed over, else the
+   * formats the current frame lacks. Its result goes to the clients (in `onConverted`).
+   */
+  private convert(): void {
+    if (this.converting || this.closed) return;
+    const wants = this.wanted();
+    let job: { frameId: number; frame?: PixelJobFrame; wants: PixelWant[] };
+    let target: ConvertedFrame;
+    if (this.next) {
+      const f = this.next;
+      this.next = undefined;
+      this.needMore = false;
+      if (wants.length === 0) return;
+      job = { frameId: f.id, frame: f, wants };
+      target = new ConvertedFrame(f.id, f.width, f.height);
+    } else if (this.frame && this.needMore) {
+      this.needMore = false;
+      const frame = this.frame;
+      const missing = wants.filter((w) => !frame.has(w.key));
+      if (missing.length === 0) return;
+      job = { frameId: frame.id, wants: missing };
+      target = frame;
+    } else return;
+    this.converting = true;
+    const generation = this.generation;
+    void this.pixels.run(job).then((r) => {
+      this.converting = false;
+      this.onConverted(r, target, generation, job.frame !== undefined);
+      this.convert();
+    });
+  }
+
+  private onConverted(
+    r: PixelResult,
+    target: ConvertedFrame,
+    generation: number,
+    newFrame: boolean,
+  ): void {
+    if (this.closed || generation !== this.generation) return;
+    if (r.error !== undefined) {
+      this.log.debug({ frame: r.frameId, reason: r.error }, 'rfb frame conversion dropped');
+      // Clients waiting for a first frame try again (from source.latestFrame()) at once.
+      if (!this.frame) for (const c of this.conns) c.pump();
+      return;
+    }
+    this.work.jobs++;
+    this.work.lastThreadId = r.threadId;
+    this.work.lastMs = r.ms;
+    target.add(r.out);
+    if (newFrame) {
+      this.frame = target;
+      for (const c of this.conns) c.onFrame();
+    } else if (this.frame === target) {
+      for (const c of this.conns) c.pump();
     }
   }
 
   private onResize(width: number, height: number): void {
     this.log.info({ width, height }, 'rfb stream resized');
+    this.generation++;
     this.frame = undefined;
+    this.next = undefined;
+    this.needMore = false;
     for (const c of this.conns) c.onResize();
   }
 }
