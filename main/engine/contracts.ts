@@ -133,6 +133,12 @@ export interface StreamListener {
    * stage runs until every returned promise settled (bounded by {@link SEND_STAGE_TIMEOUT_MS}).
    */
   onAccessUnit?(au: AccessUnit): void | Promise<void>;
+  /**
+   * Whether this listener needs `onFrame` right now (e.g. RFB only while a ZRLE/Raw client is
+   * connected). On the zero-copy path the engine reads frames back to the CPU only while some
+   * listener wants them; a listener with `onFrame` and without this method always does.
+   */
+  wantsFrames?(): boolean;
   /** The NV12 frame that was encoded (for RFB ZRLE/Raw). Copy `data` if kept past the call. */
   onFrame?(frame: Nv12Frame): void;
   /** The stream's size changed; the next access unit is an IDR at the new size. */

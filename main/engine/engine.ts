@@ -468,7 +468,9 @@ export class Engine implements StreamSource {
   /** Whether NV12 bytes are wanted on the CPU (zero-copy path): onFrame listeners, latestFrame(). */
   private wantsFrames(): boolean {
     if (performance.now() - this.latestWantedAt < 5000) return true;
-    for (const l of this.listeners) if (typeof l.onFrame === 'function') return true;
+    for (const l of this.listeners) {
+      if (typeof l.onFrame === 'function' && (l.wantsFrames?.() ?? true)) return true;
+    }
     return false;
   }
 

@@ -14,6 +14,7 @@ import { DEFAULT_PIXEL_FORMAT } from './pixel-format.ts';
 import { closeReasonLog, RGB565_BE } from './test-support.ts';
 import { Encoding } from './protocol.ts';
 import { RfbServer, type RfbInputSink } from './server.ts';
+import type { StreamListener, StreamSource } from '../../engine/contracts.ts';
 
 const W = 320;
 const H = 180;
@@ -503,3 +504,44 @@ async function rawSocket(p: number) {
     },
   };
 }
+
+describe('NV12 frames for the engine', () => {
+  it('wants frames only while a ZRLE/Raw client is connected (H.264 clients need none)', async () => {
+    let listener: StreamListener | undefined;
+    // The real test source, with its subscribe() tapped to see what the server registers.
+    const tapped = new Proxy(source, {
+      get(target, key) {
+        if (key === 'subscribe') {
+          return (l: StreamListener) => {
+            listener = l;
+            return target.subscribe(l);
+          };
+        }
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function'
+          ? (value as (...a: unknown[]) => unknown).bind(target)
+          : value;
+      },
+    }) as StreamSource;
+    const s = new RfbServer({ source: tapped, log });
+    const p = (await s.listen('127.0.0.1', 0)).port;
+    try {
+      expect(listener?.wantsFrames?.()).toBe(false);
+      const h264 = await RfbTestClient.connect({ port: p });
+      h264.setEncodings([Encoding.H264]);
+      h264.requestUpdate(false);
+      expect((await h264.nextUpdate()).rects[0]!.encoding).toBe(Encoding.H264);
+      expect(listener?.wantsFrames?.()).toBe(false);
+      const zrle = await RfbTestClient.connect({ port: p });
+      zrle.setEncodings([Encoding.Zrle]);
+      zrle.requestUpdate(false);
+      expect((await zrle.nextUpdate()).rects[0]!.encoding).toBe(Encoding.Zrle);
+      expect(listener?.wantsFrames?.()).toBe(true);
+      zrle.close();
+      await expect.poll(() => listener?.wantsFrames?.(), { timeout: 5000 }).toBe(false);
+      h264.close();
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -143,6 +143,7 @@ export class RfbServer {
     this.unsubscribe = this.source.subscribe({
       onAccessUnit: (au) => this.onAccessUnit(au),
       onFrame: (f) => this.onFrame(f),
+      wantsFrames: () => this.wantsPixels(),
       onResize: (w, h) => this.onResize(w, h),
     });
   }
@@ -337,11 +338,15 @@ export class RfbServer {
     for (const c of this.conns) c.onAccessUnit(au);
   }
 
+  /** Whether any client takes ZRLE/Raw pixels now (H.264-only clients need no NV12 frames). */
+  private wantsPixels(): boolean {
+    for (const c of this.conns) if (c.wantsPixels) return true;
+    return false;
+  }
+
   private onFrame(f: Nv12Frame): void {
     this.framesIn++;
-    let wanted = false;
-    for (const c of this.conns) if (c.wantsPixels) wanted = true;
-    if (!wanted) {
+    if (!this.wantsPixels()) {
       this.frame = undefined; // fetched from source.latestFrame() when next needed
       this.next = undefined;
       return;
