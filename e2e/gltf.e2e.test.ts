@@ -18,7 +18,8 @@ import {
   type LaunchedChromium,
 } from './support/browser.ts';
 import { buildTestModel } from './support/conformance-glb.ts';
-import { startServeProcess, type ServeProcess } from './support/serve-process.ts';
+import { startServe, type ServeProcess } from './support/serve-process.ts';
+import { pngMeanDiff } from './support/png.ts';
 
 /** The viewer's first captured frame is kept here (e2e/artifacts/gltf/viewer-frame.png). */
 const ARTIFACTS = new URL('./artifacts/gltf/', import.meta.url).pathname;
@@ -40,16 +41,6 @@ function modelPixels(png: Buffer): { orange: number; blue: number; green: number
   return { orange, blue, green, total: p.width * p.height };
 }
 
-function meanDiff(a: Buffer, b: Buffer): number {
-  const pa = PNG.sync.read(a);
-  const pb = PNG.sync.read(b);
-  let d = 0;
-  for (let i = 0; i < pa.data.length; i += 4) {
-    for (let c = 0; c < 3; c++) d += Math.abs(pa.data[i + c]! - pb.data[i + c]!);
-  }
-  return d / ((pa.data.length / 4) * 3);
-}
-
 describe('serve model.glb: a skinned, textured glTF made by test code, seen in a WHEP viewer', () => {
   const dir = mkdtempSync(join(tmpdir(), 'zerocast-gltf-'));
   const file = join(dir, 'zerocast-test-model.glb');
@@ -59,10 +50,7 @@ describe('serve model.glb: a skinned, textured glTF made by test code, seen in a
 
   beforeAll(async () => {
     writeFileSync(file, glb);
-    serve = await startServeProcess('node', [
-      '--import',
-      'tsx',
-      'main/cli/serve.ts',
+    serve = await startServe([
       file,
       '--size',
       '640x360',
@@ -102,7 +90,7 @@ describe('serve model.glb: a skinned, textured glTF made by test code, seen in a
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, 'viewer-frame.png'), first);
     const px = modelPixels(first);
-    const moved = meanDiff(first, second);
+    const moved = pngMeanDiff(first, second);
     console.log(
       `glTF model in the viewer: ${JSON.stringify(px)}; successive frames differ by ${moved.toFixed(2)}`,
     );

@@ -2,7 +2,7 @@
  * The main job end to end: the real `serve` CLI (GPU render on lavapipe or a real GPU → NV12 →
  * OpenH264 → WHEP) watched by Debian Chromium through the viewer page.
  */
-import { PNG } from 'pngjs';
+import { pngMeanDiff, pngStats } from './support/png.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   captureVideoFrame,
@@ -15,7 +15,8 @@ import {
 } from './support/browser.ts';
 import {
   freePort,
-  runToExit,
+  runServe,
+  startServe,
   startServeProcess,
   type ServeProcess,
 } from './support/serve-process.ts';
@@ -42,28 +43,6 @@ function barPoints(
     const [x, y] = barCenter(i, width, height);
     return { x, y, rgb: bar.rgb };
   });
-}
-
-/** `serve` in one Node process (tsx as a loader, no wrapper process), so signals reach it directly. */
-const SERVE = ['--import', 'tsx', 'main/cli/serve.ts'];
-
-/** Mean absolute difference per channel between two PNGs of one size, and the luma spread of `b`. */
-function compare(a: Buffer, b: Buffer): { meanDiff: number; lumaStdDev: number } {
-  const pa = PNG.sync.read(a);
-  const pb = PNG.sync.read(b);
-  expect([pa.width, pa.height]).toEqual([pb.width, pb.height]);
-  let diff = 0;
-  let sum = 0;
-  let sumSq = 0;
-  const n = pa.width * pa.height;
-  for (let i = 0; i < pa.data.length; i += 4) {
-    for (let c = 0; c < 3; c++) diff += Math.abs(pa.data[i + c]! - pb.data[i + c]!);
-    const y = 0.2126 * pb.data[i]! + 0.7152 * pb.data[i + 1]! + 0.0722 * pb.data[i + 2]!;
-    sum += y;
-    sumSq += y * y;
-  }
-  const mean = sum / n;
-  return { meanDiff: diff / (n * 3), lumaStdDev: Math.sqrt(sumSq / n - mean * mean) };
 }
 
 /** Reads the test pattern's frame counter from the viewer's current video frame. */
@@ -111,7 +90,8 @@ describe('npm run serve (no arguments): the Quick start command', () => {
       await page.waitForTimeout(200);
     }
     const second = await captureVideoFrame(page);
-    const { meanDiff, lumaStdDev } = compare(first, second);
+    const meanDiff = pngMeanDiff(first, second);
+    const { lumaStdDev } = pngStats(second);
     console.log(
       `showroom: successive frames differ by ${meanDiff.toFixed(2)} per channel; luma spread ${lumaStdDev.toFixed(1)}`,
     );
@@ -136,8 +116,7 @@ describe('the test pattern through WHEP', () => {
   let rfbPort = 0;
   beforeAll(async () => {
     rfbPort = await freePort();
-    serve = await startServeProcess('node', [
-      ...SERVE,
+    serve = await startServe([
       '--scene',
       'test-pattern',
       '--size',
@@ -295,14 +274,14 @@ describe('the test pattern through WHEP', () => {
 
 describe('serve refuses bad set-ups with a clear error', () => {
   it('an unknown scene: a CLI error listing the scenes', async () => {
-    const { code, output } = await runToExit('node', [...SERVE, '--scene', 'nope']);
+    const { code, output } = await runServe(['--scene', 'nope']);
     expect(code).not.toBe(0);
     expect(output).toMatch(/unknown scene "nope"; built-in scenes: showroom, swarm, test-pattern/);
   });
 
   it('no usable GPU adapter: an error naming what to install', async () => {
     const missing = '/nonexistent/zerocast-no-icd.json';
-    const { code, output } = await runToExit('node', [...SERVE, '--port', '0', '--rfb-port', '0'], {
+    const { code, output } = await runServe(['--port', '0', '--rfb-port', '0'], {
       VK_DRIVER_FILES: missing,
       VK_ICD_FILENAMES: missing,
     });
@@ -315,8 +294,7 @@ describe('serve refuses bad set-ups with a clear error', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const { port } = blocker.address() as AddressInfo;
     try {
-      const { code, output } = await runToExit('node', [
-        ...SERVE,
+      const { code, output } = await runServe([
         '--port',
         String(port),
         '--rfb-port',
@@ -334,8 +312,7 @@ describe('serve refuses bad set-ups with a clear error', () => {
   });
 
   it('off loopback: a generated token is printed and required (401 without it)', async () => {
-    const serve = await startServeProcess('node', [
-      ...SERVE,
+    const serve = await startServe([
       '--host',
       '0.0.0.0',
       '--port',

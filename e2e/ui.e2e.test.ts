@@ -6,12 +6,12 @@
  * main view to e2e/artifacts/ui-*.png.
  */
 import { spawnSync } from 'node:child_process';
-import { freePort, startServeProcess, type ServeProcess } from './support/serve-process.ts';
+import { freePort, startServe, type ServeProcess } from './support/serve-process.ts';
+import { pngMeanDiff, pngStats } from './support/png.ts';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Status } from '../main/api/schema.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/browser.ts';
@@ -28,29 +28,6 @@ let profile = '';
 async function status(): Promise<Status> {
   const res = await fetch(`${base}/api/status`);
   return Status.parse(await res.json());
-}
-
-/** Mean absolute difference per channel of two PNG screenshots of the same size. */
-function pngDiff(a: Buffer, b: Buffer): number {
-  const pa = PNG.sync.read(a);
-  const pb = PNG.sync.read(b);
-  expect([pa.width, pa.height]).toEqual([pb.width, pb.height]);
-  let sum = 0;
-  for (let i = 0; i < pa.data.length; i += 4) {
-    sum +=
-      Math.abs(pa.data[i]! - pb.data[i]!) +
-      Math.abs(pa.data[i + 1]! - pb.data[i + 1]!) +
-      Math.abs(pa.data[i + 2]! - pb.data[i + 2]!);
-  }
-  return sum / ((pa.data.length / 4) * 3);
-}
-
-/** Mean brightness (0..255) of a PNG, to tell a picture from a blank frame. */
-function pngMean(a: Buffer): number {
-  const p = PNG.sync.read(a);
-  let sum = 0;
-  for (let i = 0; i < p.data.length; i += 4) sum += p.data[i]! + p.data[i + 1]! + p.data[i + 2]!;
-  return sum / ((p.data.length / 4) * 3);
 }
 
 async function shot(name: string): Promise<void> {
@@ -85,10 +62,7 @@ beforeAll(async () => {
   );
   if (build.status !== 0) throw new Error(`UI build failed:\n${build.stdout}${build.stderr}`);
   // The real `serve` (main/cli/serve.ts): one code path with the Quick start command.
-  serve = await startServeProcess('node', [
-    '--import',
-    'tsx',
-    'main/cli/serve.ts',
+  serve = await startServe([
     '--scene',
     'test-pattern',
     '--size',
@@ -154,11 +128,11 @@ describe('Zerocast UI', () => {
     const names = [...shots.keys()];
     for (const [name, png] of shots) {
       writeFileSync(join(ARTIFACTS, `ui-preview-${name}.png`), png);
-      expect(pngMean(png), `${name} preview is not blank`).toBeGreaterThan(8);
+      expect(pngStats(png).mean, `${name} preview is not blank`).toBeGreaterThan(8);
     }
     for (let i = 0; i < names.length; i++) {
       for (let j = i + 1; j < names.length; j++) {
-        const d = pngDiff(shots.get(names[i]!)!, shots.get(names[j]!)!);
+        const d = pngMeanDiff(shots.get(names[i]!)!, shots.get(names[j]!)!);
         expect(d, `${names[i]} vs ${names[j]}`).toBeGreaterThan(5);
       }
     }

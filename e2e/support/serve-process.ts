@@ -25,6 +25,25 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
+/** `serve` in one Node process (tsx as a loader, no wrapper), so signals reach it directly. */
+export const SERVE_ARGV: readonly string[] = ['--import', 'tsx', 'main/cli/serve.ts'];
+
+/** Starts `node main/cli/serve.ts args…` (see {@link startServeProcess}). */
+export function startServe(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServeProcess> {
+  return startServeProcess(process.execPath, [...SERVE_ARGV, ...args], env);
+}
+
+/** Runs `node main/cli/serve.ts args…` to completion (its error paths). */
+export function runServe(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; output: string }> {
+  return runToExit(process.execPath, [...SERVE_ARGV, ...args], env);
+}
+
 /**
  * Starts `command args` (e.g. `npx tsx main/cli/serve.ts …` or `npm run serve`) in its own process
  * group and waits until it prints its viewer URL.
